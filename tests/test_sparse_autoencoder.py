@@ -129,6 +129,19 @@ def test_reused_buffers_do_not_leak_between_sizes_or_mutate_inputs():
     np.testing.assert_array_equal(th_a, copies[1])
 
 
+def test_column_blocks_give_the_same_cost_and_gradient(monkeypatch):
+    rng = np.random.default_rng(7)
+    x = rng.random((V, 1000))
+    theta = random_theta(rng)
+    whole = sparse_autoencoder_cost(theta, V, H, 1e-3, 0.05, 3.0, x)
+    monkeypatch.setattr(sae, "_BLOCK_BYTES", 1)  # smallest block: 256 columns, last one 232
+    ws = sae._Workspace(V, H, 1000, np.float64)
+    assert ws.block == 256
+    blocked = sae._cost_grad(theta, sae.layout(V, H), x, 1e-3, 0.05, 3.0, ws)
+    assert blocked[0] == pytest.approx(whole[0], rel=1e-13)
+    np.testing.assert_allclose(blocked[1], whole[1], rtol=1e-12, atol=1e-15)
+
+
 # -------------------------------------------------------- UFLDL's staged gradient checks
 
 STAGES = [(0.0, 0.0), (1e-2, 0.0), (1e-2, 3.0)]  # plain, + weight decay, + sparsity
