@@ -358,3 +358,23 @@ def test_filter_statistics_bad_input():
         filter_statistics(np.ones((3, 16)), np.full((16, 5), 0.5))
     with pytest.raises(ValueError, match="data must have visible_size = 16 rows"):
         filter_statistics(np.ones((3, 16)), np.full((9, 5), 0.5), b1=np.zeros(3))
+
+
+def test_kl_divergence_and_its_derivative():
+    rho_hat = np.array([0.005, 0.01, 0.3])
+    kl = sae.kl_divergence(0.01, rho_hat)
+    assert kl[1] == 0 and np.all(kl[[0, 2]] > 0)
+    h = 1e-6
+    numerical = (sae.kl_divergence(0.01, rho_hat + h) - sae.kl_divergence(0.01, rho_hat - h)) / (
+        2 * h)
+    np.testing.assert_allclose(sae.kl_divergence_grad(0.01, rho_hat), numerical, rtol=1e-6,
+                               atol=1e-8)
+    with pytest.raises(ValueError, match="rho_hat must lie in \\(0, 1\\)"):
+        sae.kl_divergence(0.01, np.array([0.0, 0.5]))
+    with pytest.raises(ValueError, match="sparsity_param must be in \\(0, 1\\)"):
+        sae.kl_divergence_grad(1.5, rho_hat)
+
+
+def test_hyperparameter_sweep_bad_names(patches):
+    with pytest.raises(ValueError, match="hyperparameters must be among"):
+        sae.hyperparameter_sweep(patches[:, :20], 3, {"rho": [0.1]}, max_iter=2)
