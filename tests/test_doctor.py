@@ -51,12 +51,15 @@ def run(fun, theta, layout, **kw):
 def only(report, name):
     found = [f for f in report.findings if f.name == name]
     assert found, f"expected {name}, got {report.finding_names}\n{report}"
+    for f in report.findings:
+        check_finding_shape(f)
     return found[0]
 
 
 def check_finding_shape(f: Finding):
-    assert isinstance(f.message, str) and f.message[0].islower() or f.message[0].isupper()
-    assert all(isinstance(v, numbers.Number) for v in f.evidence.values())
+    assert isinstance(f, Finding) and f.message.endswith(".") and len(f.message) > 40
+    assert f.evidence and all(isinstance(v, numbers.Number) for v in f.evidence.values())
+    assert all(isinstance(b, str) for b in f.blocks)
 
 
 # ------------------------------------------------------------------------ no false alarms
@@ -94,7 +97,6 @@ def test_scaled_by_two_names_c_and_the_factor_two():
     assert report.finding_names == {"scaled"}
     np.testing.assert_allclose(f.evidence["c"], 2.0, rtol=1e-6)
     assert "factor 2" in f.message and "whole gradient" in f.message
-    check_finding_shape(f)
 
 
 def test_scaled_by_m_suggests_the_missing_average():
