@@ -189,7 +189,7 @@ def _mutates_theta(report, probe) -> list[Finding]:
         f"fun changed its argument theta in place ({int(changed.sum())} entries, first "
         f"{first}): an optimizer would see its parameters change behind its back. Work on a "
         "copy (theta = theta.copy()) or avoid in-place updates such as W -= ... on views of "
-        "theta. (The check itself passed copies, so its numbers are still valid.)",
+        "theta. The check itself passed copies, so its numbers are still valid.",
         {"n_changed": int(changed.sum()), "max_change": probe["max_change"]},
     )]
 
