@@ -19,6 +19,7 @@ Backward pass: ``delta_L = dJ/dZ_L``, ``delta_{l-1} = (W_l.T @ delta_l) * f'(Z_{
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
@@ -62,7 +63,13 @@ def mlp_layout(layer_sizes, order: str = "C") -> ParamLayout:
     >>> mlp_layout((64, 25, 64)).size
     3289
     """
-    sizes = _check_layer_sizes(layer_sizes)
+    return _layout(_check_layer_sizes(layer_sizes), check_choice(order, "order", ("C", "F")))
+
+
+@functools.lru_cache(maxsize=32)
+def _layout(sizes: tuple[int, ...], order: str) -> ParamLayout:
+    # Cached: building a layout costs more than a whole forward pass at m = 10, and finite
+    # differences call the cost thousands of times with the same sizes.
     L = len(sizes) - 1
     shapes = {f"W{l}": (sizes[l], sizes[l - 1]) for l in range(1, L + 1)}
     shapes.update({f"b{l}": (sizes[l],) for l in range(1, L + 1)})
