@@ -22,6 +22,7 @@ __all__ = [
     "plot_cost_history",
     "plot_epsilon_sweep",
     "plot_filter_statistics",
+    "plot_filters",
     "plot_gradient_check",
     "plot_hyperparameter_sweep",
     "plot_kl_penalty",
@@ -347,6 +348,30 @@ def plot_filter_statistics(stats):
     return fig
 
 
+def plot_filters(W1, title: str | None = None, ax=None):
+    """A first layer's filters as a mosaic, titled with how many are edge-like.
+
+    Parameters
+    ----------
+    W1 : (hidden_size, visible_size) ndarray or TrainingResult
+    title : str, optional
+        First line of the title; the second says "N of H edge-like"
+        (:func:`ufldl_helpers.sparse_autoencoder.filter_statistics`).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from ufldl_helpers.sparse_autoencoder import filter_statistics
+
+    W1 = getattr(W1, "W1", W1)
+    stats = filter_statistics(W1)
+    count = f"{stats.n_edge_like} of {stats.n_filters} edge-like"
+    return display_network(np.asarray(W1).T, ax=ax,
+                           title=count if title is None else f"{title}\n{count}")
+
+
 def plot_hyperparameter_sweep(sweep, names=None):
     """The learned filters for each value of each swept hyperparameter, one row per name.
 
@@ -363,8 +388,6 @@ def plot_hyperparameter_sweep(sweep, names=None):
     """
     import matplotlib.pyplot as plt
 
-    from ufldl_helpers.sparse_autoencoder import filter_statistics
-
     names = list(sweep) if names is None else list(names)
     if not names or any(n not in sweep for n in names):
         raise ValueError(f"names must be among {list(sweep)}, got {names}")
@@ -375,9 +398,6 @@ def plot_hyperparameter_sweep(sweep, names=None):
         for ax in row:
             ax.set_axis_off()
         for ax, (value, result) in zip(row, sweep[name].items(), strict=False):
-            stats = filter_statistics(result.W1)
-            display_network(result.W1.T, ax=ax,
-                            title=f"{name} = {value:g}\n{stats.n_edge_like} of "
-                                  f"{stats.n_filters} edge-like")
+            plot_filters(result, title=f"{name} = {value:g}", ax=ax)
     fig.tight_layout()
     return fig
