@@ -388,3 +388,11 @@ def test_training_in_matlab_order_learns_the_same_weights(patches):
     assert not np.array_equal(f.theta, c.theta)  # a different unrolling...
     np.testing.assert_allclose(f.W1, c.W1, rtol=1e-6, atol=1e-9)  # ...of the same network
     np.testing.assert_allclose(f.cost_history, c.cost_history, rtol=1e-8)
+
+
+def test_staged_gradient_checks_helper(patches):
+    reports = sae.staged_gradient_checks(patches[:, :10], 5, rng=1)
+    assert list(reports) == ["no penalties", "+ weight decay", "+ sparsity"]
+    for report in reports.values():
+        assert report.passed and report.relative_error < 1e-9 and not report.findings
+    assert set(reports["+ sparsity"].block_errors) == {"W1", "W2", "b1", "b2"}
