@@ -396,3 +396,10 @@ def test_staged_gradient_checks_helper(patches):
     for report in reports.values():
         assert report.passed and report.relative_error < 1e-9 and not report.findings
     assert set(reports["+ sparsity"].block_errors) == {"W1", "W2", "b1", "b2"}
+
+
+def test_results_have_short_reprs(trained):
+    assert repr(trained).startswith("<TrainingResult: sparse autoencoder 64 -> 25: cost ")
+    assert len(repr(trained)) < 200
+    stats = filter_statistics(trained.W1)
+    assert repr(stats) == f"<FilterStatistics: {stats.n_edge_like} of 25 edge-like>"

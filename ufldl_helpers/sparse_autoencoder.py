@@ -479,7 +479,7 @@ def staged_gradient_checks(data, hidden_size: int = 5, *, lambda_: float = 1e-4,
 
 # --------------------------------------------------------------------------- training
 
-@dataclass
+@dataclass(repr=False)
 class TrainingResult:
     """What :func:`train_sparse_autoencoder` returns.
 
@@ -535,6 +535,9 @@ class TrainingResult:
     @property
     def line_search_failed(self) -> bool:
         return _line_search_failed(self.optimize_result)
+
+    def __repr__(self) -> str:
+        return f"<TrainingResult: {self}>"
 
     def __str__(self) -> str:
         return (f"sparse autoencoder {self.visible_size} -> {self.hidden_size}: cost "
@@ -708,7 +711,7 @@ def train_sparse_autoencoder(data, hidden_size: int = 25, *, lambda_: float = 1e
 
 # --------------------------------------------------------------------------- filter statistics
 
-@dataclass
+@dataclass(repr=False)
 class FilterStatistics:
     """Summary of a trained layer: sparsity achieved and how edge-like each filter is.
 
@@ -754,6 +757,9 @@ class FilterStatistics:
     @property
     def n_edge_like(self) -> int:
         return int(np.count_nonzero(self.edge_like))
+
+    def __repr__(self) -> str:
+        return f"<FilterStatistics: {self.n_edge_like} of {self.n_filters} edge-like>"
 
     def __str__(self) -> str:
         lines = []
