@@ -97,7 +97,7 @@ def interleaved(functions: dict, repeats: int) -> dict:
 
 def summary(ts) -> str:
     q1, med, q3 = np.percentile(ts, [25, 50, 75])
-    return f"{med * 1e3:8.1f} ms (IQR {100 * (q3 - q1) / med:3.0f}%)"
+    return f"{med * 1e3:7.1f} ms (IQR {100 * (q3 - q1) / med:3.0f}%, min {min(ts) * 1e3:.1f})"
 
 
 def check_same(a, b, dtype, what):
@@ -131,7 +131,7 @@ def gemm_only(v, h, m, dtype):
 
 def bench_evaluations(repeats: dict) -> dict:
     print("\n== one cost+grad evaluation, m = 10000 (median over interleaved repeats) ==")
-    print(f"{'size':<14}{'dtype':<9}{'ours':<24}{'torch autograd':<24}{'torch/ours':>10}"
+    print(f"{'size':<14}{'dtype':<9}{'ours':<36}{'torch autograd':<36}{'torch/ours':>10}"
           f"{'max rel. diff':>15}")
     medians = {}
     for name, (v, h) in SIZES.items():
@@ -147,8 +147,8 @@ def bench_evaluations(repeats: dict) -> dict:
             ts = interleaved(fs, repeats[name])
             med = {k: statistics.median(t) for k, t in ts.items()}
             medians[(name, np.dtype(dtype).name)] = med
-            print(f"{f'{name} {v}-{h}':<14}{np.dtype(dtype).name:<9}{summary(ts['ours']):<24}"
-                  f"{summary(ts['torch']):<24}{med['torch'] / med['ours']:>9.2f}x"
+            print(f"{f'{name} {v}-{h}':<14}{np.dtype(dtype).name:<9}{summary(ts['ours']):<36}"
+                  f"{summary(ts['torch']):<36}{med['torch'] / med['ours']:>9.2f}x"
                   f"{diff:>15.1e}")
     return medians
 
@@ -227,6 +227,8 @@ def main(argv=None) -> int:
                         help="threads for numpy's BLAS and torch (default: %(default)s; the "
                              "machine is shared)")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no training")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="repeats at UFLDL size (MNIST size: a fifth; default 40, quick 10)")
     parser.add_argument("--mnist-torch", action="store_true",
                         help="also train the torch twin at MNIST size")
     args = parser.parse_args(argv)
@@ -235,6 +237,8 @@ def main(argv=None) -> int:
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; threads "
           f"{args.threads}; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     repeats = {"ufldl": 10, "mnist": 3} if args.quick else {"ufldl": 40, "mnist": 7}
+    if args.repeats is not None:
+        repeats = {"ufldl": args.repeats, "mnist": max(3, args.repeats // 5)}
     with threadpool_limits(args.threads, user_api="blas"):
         bench_evaluations(repeats)
         bench_roofline(repeats["mnist"])
