@@ -65,6 +65,7 @@ __all__ = [
     "check_nn_gradients",
     "debug_initialize_weights",
     "format_table",
+    "forward",
     "harness_function",
     "harness_problem",
     "nn_cost_function",
@@ -185,16 +186,9 @@ def nn_cost_function(nn_params, input_layer_size, hidden_layer_size, num_labels,
     blocks = layout.roll(nn_params)
     Theta1, Theta2 = blocks["Theta1"], blocks["Theta2"]
     Y = np.eye(num_labels, dtype=X.dtype)[y.astype(int) - 1]
-
-    f, _ = ACTIVATIONS[activation_type]
-    ones = np.ones((m, 1), dtype=X.dtype)
-    a1 = np.hstack([ones, X])
-    z2 = a1 @ Theta1.T
-    a2 = np.hstack([ones, f(z2)])
-    z3 = a2 @ Theta2.T
-    # The package's softmax works column by column; examples are rows here.
-    a3 = softmax(z3.T).T if output == "softmax" else sigmoid(z3)
+    a1, z2, a2, _, a3 = _forward(Theta1, Theta2, X, activation_type, output)
     h = a3
+    ones = a1[:, :1]
 
     p = np.sum(Theta1[:, 1:] ** 2) + np.sum(Theta2[:, 1:] ** 2)
     if "cost" in fixes and output == "softmax":
@@ -218,6 +212,47 @@ def nn_cost_function(nn_params, input_layer_size, hidden_layer_size, num_labels,
     Theta1_grad[:, 1:] += lambda_ / m * Theta1[:, 1:]
     Theta2_grad[:, 1:] += lambda_ / m * Theta2[:, 1:]
     return float(J), layout.unroll({"Theta1": Theta1_grad, "Theta2": Theta2_grad})
+
+
+def _forward(Theta1, Theta2, X, activation_type, output):
+    m = X.shape[0]
+    ones = np.ones((m, 1), dtype=X.dtype)
+    a1 = np.hstack([ones, X])
+    z2 = a1 @ Theta1.T
+    a2 = np.hstack([ones, ACTIVATIONS[activation_type][0](z2)])
+    z3 = a2 @ Theta2.T
+    # The package's softmax works column by column; examples are rows here.
+    a3 = softmax(z3.T).T if output == "softmax" else sigmoid(z3)
+    return a1, z2, a2, z3, a3
+
+
+def forward(nn_params, input_layer_size, hidden_layer_size, num_labels, X, *,
+            activation_type="sigmoid", output="softmax"):
+    """The posted feedforward pass (examples as rows, bias columns of ones).
+
+    Parameters
+    ----------
+    nn_params : ndarray
+        ``[Theta1(:); Theta2(:)]``.
+    input_layer_size, hidden_layer_size, num_labels : int
+    X : (m, input_layer_size) ndarray
+    activation_type : {"sigmoid", "tanh", "softplus"}
+    output : {"softmax", "sigmoid"}
+
+    Returns
+    -------
+    z3 : (m, num_labels) ndarray
+        Output pre-activations.
+    a3 : (m, num_labels) ndarray
+        Outputs ``h``.
+    """
+    layout = nn_layout(input_layer_size, hidden_layer_size, num_labels)
+    nn_params = check_array(nn_params, "nn_params", shape=(layout.size,))
+    check_choice(activation_type, "activation_type", HIDDEN_ACTIVATIONS)
+    check_choice(output, "output", OUTPUT_ACTIVATIONS)
+    X = check_array(X, "X", ndim=2, shape=(None, input_layer_size))
+    blocks = layout.roll(nn_params)
+    return _forward(blocks["Theta1"], blocks["Theta2"], X, activation_type, output)[3:]
 
 
 def debug_initialize_weights(fan_out: int, fan_in: int) -> np.ndarray:
