@@ -24,6 +24,7 @@ from ufldl_helpers.network import initialize_mlp, mlp_cost_and_grad, mlp_forward
 
 __all__ = [
     "LAYER_SIZES",
+    "LAYOUT",
     "TargetComparison",
     "compare_targets",
     "cost_and_grad",
