@@ -24,7 +24,7 @@ def problem():
 
 @pytest.fixture(scope="module")
 def small():
-    """784 visible, 2 hidden (3930 parameters) on 10 digits: for the 1-per-coordinate runs."""
+    """784 visible, 2 hidden (3922 parameters) on 10 digits: for the 1-per-coordinate runs."""
     return lb.mnist_problem(m=10, hidden_size=2, rng=0)
 
 

@@ -189,8 +189,8 @@ def train(theta, visible_size, hidden_size, lambda_, data, *, fixed=False, jac=T
     maxls = check_scalar(maxls, "maxls", low=1, integer=True)
     J = objective(theta, visible_size, hidden_size, lambda_, data, fixed=fixed, jac=jac)
     # The post also passed 'disp': False, an option scipy 1.17 deprecates; it prints nothing
-    # either way. One thread for scipy's BLAS keeps its idle threads off numpy's cores.
-    with limit_blas_threads():
+    # either way. The products are small (10 hidden units): extra BLAS threads only wait.
+    with limit_blas_threads(numpy_threads=1):
         return scipy.optimize.minimize(J, theta, method="L-BFGS-B", jac=jac,
                                        options={"maxiter": maxiter, "maxls": maxls})
 
