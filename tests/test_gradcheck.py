@@ -93,6 +93,11 @@ def test_numerical_gradient_accepts_cost_and_grad_tuples_and_indices():
     assert numerical_gradient(lambda v: np.sum(v**2), x.astype(np.float32)).dtype == np.float32
 
 
+def test_cost_and_grad_as_a_list_is_accepted():
+    report = check_gradient(lambda x: list(ufldl_quadratic(x)), np.array([4.0, 10.0]))
+    assert report.passed
+
+
 def test_theta_is_never_modified():
     fun, theta, layout = small_net()
     before = theta.copy()

@@ -175,7 +175,7 @@ def _as_cost(value, name: str, where: str = "", allow_complex: bool = False):
 
 def _split(result, name: str, where: str = ""):
     """Split a return value into ``(cost, grad or None)``."""
-    if isinstance(result, tuple):
+    if isinstance(result, (tuple, list)):
         if len(result) != 2:
             raise TypeError(f"{name} must return (cost, grad), got a tuple of length "
                             f"{len(result)}{_describe_call(where)}")
@@ -224,7 +224,7 @@ class _CostFunction:
     def __call__(self, x, where: str = "", allow_complex: bool = False):
         arg = x.copy() if self.copy_argument else x
         value = _call(self.fun, arg, self.name, where)
-        if isinstance(value, tuple):
+        if isinstance(value, (tuple, list)):
             value = _split(value, self.name, where)[0]
         return _as_cost(value, self.name, where, allow_complex=allow_complex)
 
@@ -308,7 +308,7 @@ def _finite_differences(cost: _CostFunction, theta: np.ndarray, indices: np.ndar
                 lo = x[k]
                 fm = cost.fun(x.copy() if cost.copy_argument else x)
                 x[k] = t
-                if type(fp) is tuple:
+                if type(fp) in (tuple, list):
                     fp, fm = fp[0], fm[0]
                 out[j] = (fp - fm) / (hi - lo)
             elif method == "forward":
@@ -316,14 +316,14 @@ def _finite_differences(cost: _CostFunction, theta: np.ndarray, indices: np.ndar
                 hi = x[k]
                 fp = cost.fun(x.copy() if cost.copy_argument else x)
                 x[k] = t
-                if type(fp) is tuple:
+                if type(fp) in (tuple, list):
                     fp = fp[0]
                 out[j] = (fp - f0) / (hi - t)
             else:
                 x[k] = t + 1j * epsilon
                 fp = cost.fun(x.copy() if cost.copy_argument else x)
                 x[k] = t
-                if type(fp) is tuple:
+                if type(fp) in (tuple, list):
                     fp = fp[0]
                 if not np.iscomplexobj(fp):
                     raise TypeError("the cost came back real for a complex theta, so the "
