@@ -201,20 +201,24 @@ def bench_training(repeats: int, mnist_torch: bool) -> None:
                 for k, fun in runs.items():
                     t, results[k] = train_with(fun, theta0, dtype, max_iter)
                     times[k].append(t)
-            line = f"{name} {v}-{h} {np.dtype(dtype).name}, {max_iter} iterations: "
-            line += ", ".join(f"{k} {statistics.median(t):.2f} s (cost {results[k].fun:.4f}, "
-                              f"nit {results[k].nit})" for k, t in times.items())
+            print(f"{name} {v}-{h} {np.dtype(dtype).name}, {max_iter} iterations:")
+            for k, t in times.items():
+                res, med = results[k], statistics.median(t)
+                print(f"  {k:<6} {med:6.2f} s, {res.nit} iterations, {res.nfev} evaluations "
+                      f"({1e3 * med / res.nfev:.1f} ms each), cost {res.fun:.4f}"
+                      + ("" if res.status in (0, 1) else f"  STOPPED EARLY: {res.message}"))
             if "torch" in times:
-                ratio = statistics.median(times["torch"]) / statistics.median(times["ours"])
-                line += f"; torch/ours {ratio:.2f}x"
-            print(line)
-        # the library entry point, with its own thread policy and progress bar off
-        result = sae.train_sparse_autoencoder(data64, h, lambda_=HYPER[name][0],
-                                              sparsity_param=HYPER[name][1],
-                                              beta=HYPER[name][2], max_iter=max_iter, rng=0,
-                                              progress=False)
-        print(f"  train_sparse_autoencoder (float64): {result.wall_time:.2f} s, "
-              f"{result.n_iterations} iterations, cost {result.cost_history[-1]:.4f}")
+                per_eval = {k: statistics.median(t) / results[k].nfev for k, t in times.items()}
+                print(f"  torch/ours per evaluation {per_eval['torch'] / per_eval['ours']:.2f}x"
+                      + ("" if results["torch"].nit == results["ours"].nit else
+                         " (wall times not comparable: different iteration counts)"))
+        if name == "ufldl":  # the library entry point, with its own thread policy
+            for dtype in (np.float64, np.float32):
+                result = sae.train_sparse_autoencoder(data64.astype(dtype), h, max_iter=max_iter,
+                                                      rng=0, progress=False)
+                print(f"  train_sparse_autoencoder ({np.dtype(dtype).name}): "
+                      f"{result.wall_time:.2f} s, {result.n_iterations} iterations, "
+                      f"cost {result.cost_history[-1]:.4f}")
 
 
 def main(argv=None) -> int:

@@ -22,9 +22,11 @@ __all__ = [
     "plot_cost_history",
     "plot_epsilon_sweep",
     "plot_filter_statistics",
+    "plot_filters",
     "plot_gradient_check",
     "plot_hyperparameter_sweep",
     "plot_kl_penalty",
+    "plot_whitening",
 ]
 
 
@@ -347,6 +349,30 @@ def plot_filter_statistics(stats):
     return fig
 
 
+def plot_filters(W1, title: str | None = None, ax=None):
+    """A first layer's filters as a mosaic, titled with how many are edge-like.
+
+    Parameters
+    ----------
+    W1 : (hidden_size, visible_size) ndarray or TrainingResult
+    title : str, optional
+        First line of the title; the second says "N of H edge-like"
+        (:func:`ufldl_helpers.sparse_autoencoder.filter_statistics`).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from ufldl_helpers.sparse_autoencoder import filter_statistics
+
+    W1 = getattr(W1, "W1", W1)
+    stats = filter_statistics(W1)
+    count = f"{stats.n_edge_like} of {stats.n_filters} edge-like"
+    return display_network(np.asarray(W1).T, ax=ax,
+                           title=count if title is None else f"{title}\n{count}")
+
+
 def plot_hyperparameter_sweep(sweep, names=None):
     """The learned filters for each value of each swept hyperparameter, one row per name.
 
@@ -363,8 +389,6 @@ def plot_hyperparameter_sweep(sweep, names=None):
     """
     import matplotlib.pyplot as plt
 
-    from ufldl_helpers.sparse_autoencoder import filter_statistics
-
     names = list(sweep) if names is None else list(names)
     if not names or any(n not in sweep for n in names):
         raise ValueError(f"names must be among {list(sweep)}, got {names}")
@@ -375,9 +399,48 @@ def plot_hyperparameter_sweep(sweep, names=None):
         for ax in row:
             ax.set_axis_off()
         for ax, (value, result) in zip(row, sweep[name].items(), strict=False):
-            stats = filter_statistics(result.W1)
-            display_network(result.W1.T, ax=ax,
-                            title=f"{name} = {value:g}\n{stats.n_edge_like} of "
-                                  f"{stats.n_filters} edge-like")
+            plot_filters(result, title=f"{name} = {value:g}", ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def plot_whitening(raw, whitened, index: int = 0):
+    """One image before and after whitening, and the radial power spectra of all of them.
+
+    Parameters
+    ----------
+    raw, whitened : (n, n, k) ndarray
+        E.g. :func:`ufldl_helpers.data.load_raw_natural_images` and
+        :func:`ufldl_helpers.data.load_natural_images`.
+    index : int
+        Which image to show.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from ufldl_helpers.whitening import radial_power_spectrum
+
+    raw = check_array(raw, "raw", ndim=3)
+    whitened = check_array(whitened, "whitened", ndim=3)
+    index = check_scalar(index, "index", low=0, high=raw.shape[2] - 1, integer=True)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    for ax, img, title in ((axes[0], raw, "raw"), (axes[1], whitened, "whitened")):
+        im = img[:, :, index]
+        lim = np.percentile(np.abs(im - im.mean()), 99.5)
+        ax.imshow(im, cmap="gray", vmin=im.mean() - lim, vmax=im.mean() + lim)
+        ax.set_title(f"{title} image {index}")
+        ax.set_axis_off()
+    for img, label in ((raw, "raw"), (whitened, "whitened")):
+        f, power = radial_power_spectrum(img)
+        axes[2].loglog(f, power / power[0], label=label)
+    f = np.arange(1.0, raw.shape[0] // 2)
+    axes[2].loglog(f, f**-2.0, "k:", lw=1, label="1/f^2")
+    axes[2].set_xlabel("spatial frequency f (cycles per image)")
+    axes[2].set_ylabel("power / power at f = 1")
+    axes[2].set_title("Radial power spectrum, mean of all images")
+    axes[2].legend()
     fig.tight_layout()
     return fig
