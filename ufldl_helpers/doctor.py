@@ -536,7 +536,8 @@ def _localized(unexplained, passing) -> Finding:
         hint = ("the later layers are right and the earlier ones wrong, so the error is in the "
                 "backward step delta_{l-1} = (W_l.T @ delta_l) * f'(z_{l-1}): most often the "
                 "hidden activation's derivative (f(z) instead of f'(z), or f' applied to a "
-                "instead of z)")
+                "instead of z), or a term that enters delta_{l-1} only, such as the sparsity "
+                "penalty")
     elif None not in bad_layers | good_layers and min(bad_layers) > max(good_layers):
         hint = ("the earlier layers are right but the last ones wrong: look at terms that only "
                 "the last layers have, such as their weight decay or an output-only constant")
