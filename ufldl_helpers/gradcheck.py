@@ -581,9 +581,9 @@ def check_gradient(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1
     Parameters
     ----------
     fun : callable
-        ``fun(theta) -> (cost, grad)`` with ``grad`` of theta's shape. It always receives a
-        copy, so a function that modifies its argument cannot corrupt the check (the doctor
-        reports it).
+        ``fun(theta) -> (cost, grad)`` with ``grad`` of theta's shape. It never sees the
+        caller's array, only copies; if the first call modifies its argument, every later call
+        gets a fresh copy, so the check stays valid (and the doctor reports ``mutates_theta``).
     theta : (n,) float ndarray
         Point of the check.
     epsilon : float, optional
