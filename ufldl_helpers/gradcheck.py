@@ -230,7 +230,6 @@ class _CostFunction:
 
 
 def _check_theta(theta) -> np.ndarray:
-    theta = np.asarray(theta) if isinstance(theta, np.ndarray) else theta
     return check_array(theta, "theta", ndim=1)
 
 
@@ -479,6 +478,13 @@ class GradientCheck:
                 f"(tol {self.tol:g}; {coverage} coordinates, {self.method} differences, "
                 f"epsilon {self.epsilon:g})")
 
+    def _block_status(self, ok: bool) -> str:
+        # A block may sit slightly above tol while the whole check passes (its entries are a
+        # small part of the total norm): say so rather than print FAIL under "passed".
+        if ok:
+            return "ok"
+        return "FAIL" if not self.passed else "above tol"
+
     def _block_rows(self):
         for name in self.layout.names:
             if name in self.block_errors:
@@ -492,7 +498,7 @@ class GradientCheck:
             lines.append("  per block:")
             for name, shape, err, ok in self._block_rows():
                 lines.append(f"    {name:<{width}}  {shape!s:<12} {err:10.3g}  "
-                             f"{'ok' if ok else 'FAIL'}")
+                             f"{self._block_status(ok)}")
         if not self.passed and self.worst:
             lines.append("  worst entries (numerical vs analytic):")
             width = max(len(w.label) for w in self.worst)
@@ -513,7 +519,7 @@ class GradientCheck:
                          '<th></th></tr>')
             for name, shape, err, ok in self._block_rows():
                 parts.append(f"<tr><td>{esc(name)}</td><td>{esc(str(shape))}</td>"
-                             f"<td>{err:.3g}</td><td>{'ok' if ok else '<b>FAIL</b>'}</td></tr>")
+                             f"<td>{err:.3g}</td><td>{esc(self._block_status(ok))}</td></tr>")
             parts.append("</table>")
         if not self.passed and self.worst:
             parts.append("<table><tr><th>worst entry</th><th>numerical</th><th>analytic</th>"
@@ -575,9 +581,9 @@ def check_gradient(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1
     Parameters
     ----------
     fun : callable
-        ``fun(theta) -> (cost, grad)`` with ``grad`` of theta's shape. It always receives a
-        copy, so a function that modifies its argument cannot corrupt the check (the doctor
-        reports it).
+        ``fun(theta) -> (cost, grad)`` with ``grad`` of theta's shape. It never sees the
+        caller's array, only copies; if the first call modifies its argument, every later call
+        gets a fresh copy, so the check stays valid (and the doctor reports ``mutates_theta``).
     theta : (n,) float ndarray
         Point of the check.
     epsilon : float, optional
@@ -613,6 +619,14 @@ def check_gradient(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1
     Returns
     -------
     GradientCheck
+
+    Notes
+    -----
+    Cost: two calls of ``fun`` (validation, and the probes for mutation and randomness), then
+    two cost evaluations per checked coordinate (one for ``"forward"`` and ``"complex"``). Only
+    when the check fails does the doctor evaluate more: up to 40 costs per failing block to
+    look for kinks, and two per coordinate of failing blocks whose error is below 1e-6, to
+    tell truncation error from a bug.
 
     Raises
     ------
