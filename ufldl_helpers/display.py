@@ -132,9 +132,11 @@ def display_network(A, cols: int | None = None, normalize: bool = True, ax=None,
     if ax is None:
         import matplotlib.pyplot as plt
 
+        # at least ~1.2 screen pixels per mosaic pixel at dpi 100, so 1-pixel gaps stay visible
         height, width = mosaic.shape
-        scale = 5.0 / max(height, width)
-        fig, ax = plt.subplots(figsize=(max(2.0, width * scale), max(2.0, height * scale)))
+        side = min(10.0, max(4.0, max(height, width) / 80))
+        scale = side / max(height, width)
+        fig, ax = plt.subplots(figsize=(width * scale, height * scale))
     else:
         fig = ax.figure
     ax.imshow(mosaic, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
