@@ -135,11 +135,23 @@ def test_column_blocks_give_the_same_cost_and_gradient(monkeypatch):
     theta = random_theta(rng)
     whole = sparse_autoencoder_cost(theta, V, H, 1e-3, 0.05, 3.0, x)
     monkeypatch.setattr(sae, "_BLOCK_BYTES", 1)  # smallest block: 256 columns, last one 232
-    ws = sae._Workspace(V, H, 1000, np.float64)
-    assert ws.block == 256
-    blocked = sae._cost_grad(theta, sae.layout(V, H), x, 1e-3, 0.05, 3.0, ws)
-    assert blocked[0] == pytest.approx(whole[0], rel=1e-13)
-    np.testing.assert_allclose(blocked[1], whole[1], rtol=1e-12, atol=1e-15)
+    for order, data in (("C", x), ("F", np.asfortranarray(x))):
+        ws = sae._Workspace(V, H, 1000, np.float64, order)
+        assert ws.block == 256 and ws.a3.flags[f"{order}_CONTIGUOUS"]
+        blocked = sae._cost_grad(theta, sae.layout(V, H), data, 1e-3, 0.05, 3.0, ws)
+        assert blocked[0] == pytest.approx(whole[0], rel=1e-13)
+        np.testing.assert_allclose(blocked[1], whole[1], rtol=1e-12, atol=1e-15)
+
+
+def test_column_major_data_gives_the_same_result():
+    rng = np.random.default_rng(8)
+    x = rng.random((V, 300))
+    theta = random_theta(rng)
+    c = sparse_autoencoder_cost(theta, V, H, 1e-3, 0.05, 3.0, x)
+    f = sparse_autoencoder_cost(theta, V, H, 1e-3, 0.05, 3.0, np.asfortranarray(x))
+    assert sae._local.workspace.a3.flags.f_contiguous  # buffers follow the data's layout
+    assert f[0] == pytest.approx(c[0], rel=1e-13)
+    np.testing.assert_allclose(f[1], c[1], rtol=1e-12, atol=1e-15)
 
 
 # -------------------------------------------------------- UFLDL's staged gradient checks
