@@ -415,3 +415,11 @@ def test_results_have_short_reprs(trained):
     assert len(repr(trained)) < 200
     stats = filter_statistics(trained.W1)
     assert repr(stats) == f"<FilterStatistics: {stats.n_edge_like} of 25 edge-like>"
+
+
+def test_float32_training_does_not_stop_early_on_a_plateau(patches):
+    # A float32 sum of squares moved in steps of ~1e-6 relative, so L-BFGS-B saw steps that
+    # changed nothing and declared convergence after 30 iterations on the cost's plateau.
+    result = train_sparse_autoencoder(patches.astype(np.float32), 25, beta=10.0, max_iter=100,
+                                      rng=0, progress=False)
+    assert result.n_iterations == 100, result.message
