@@ -129,7 +129,7 @@ class ParamLayout:
         Returns
         -------
         theta : (size,) ndarray
-            float64, or float32 if every block is float32.
+            float64, or float32 if every block is float32 (complex if any block is complex).
         """
         if isinstance(arrays, Mapping):
             missing = [n for n in self.names if n not in arrays]
@@ -146,7 +146,9 @@ class ParamLayout:
         else:
             raise TypeError(f"arrays must be a mapping or a list of arrays, "
                             f"got {type(arrays).__name__}")
-        checked = [check_array(b, n, shape=self.shapes[n], finite=False)
+        # Complex blocks pass through for complex-step gradient checks.
+        checked = [check_array(b, n, shape=self.shapes[n], finite=False,
+                               dtype="any" if np.iscomplexobj(b) else "float")
                    for n, b in zip(self.names, blocks, strict=True)]
         dtype = np.result_type(*checked) if checked else np.float64
         theta = np.empty(self.size, dtype=dtype)
