@@ -92,6 +92,17 @@ class Problem:
         kwargs = {**self.kwargs, **overrides}
         return lambda theta: fun(theta, **kwargs)
 
+    def check(self, fun: Callable, *, tol: float = GRAD_TOL, **overrides) -> GradientCheck:
+        """Gradient check of ``fun`` on this problem, with the doctor told the weight decay.
+
+        Runs :func:`~ufldl_helpers.gradcheck.check_gradient` over every coordinate, with the
+        blocks named by :attr:`layout` and ``lambda_`` (when ``fun`` takes one), so the doctor
+        can recognize missing or misplaced weight decay.
+        """
+        lambda_ = {**self.kwargs, **overrides}.get("lambda_")
+        return check_gradient(self.bind(fun, **overrides), self.theta, blocks=self.layout,
+                              tol=tol, lambda_=lambda_)
+
 
 def _call(fun: Callable, problem: Problem, theta: np.ndarray | None = None, **overrides):
     """Evaluate the student's function once and validate what it returns."""
@@ -215,13 +226,11 @@ def _culprit_term(fun: Callable, problem: Problem, tol: float) -> str | None:
         return None
     terms = list(problem.terms.items())
     base_name, base = terms[0]
-    if not check_gradient(problem.bind(fun, **base), problem.theta, blocks=problem.layout,
-                          tol=tol).passed:
+    if not problem.check(fun, tol=tol, **base).passed:
         return (f"It is already wrong with the {base_name} term alone "
                 f"(checked with {_overrides_text(base)}): fix that part first.")
     for term, overrides in terms[1:]:
-        if not check_gradient(problem.bind(fun, **overrides), problem.theta,
-                              blocks=problem.layout, tol=tol).passed:
+        if not problem.check(fun, tol=tol, **overrides).passed:
             return (f"It is right with the {base_name} term alone and goes wrong once the "
                     f"{term} is added (checked with {_overrides_text(overrides) or 'all terms'}):"
                     f" look at the {term}'s contribution to the gradient.")
@@ -290,7 +299,7 @@ def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TO
     """
     problem = check_cost(fun, problem)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
-    check = check_gradient(problem.bind(fun), problem.theta, blocks=problem.layout, tol=tol)
+    check = problem.check(fun, tol=tol)
     if not check.passed:
         raise GradingError(_gradient_report(fun, problem, check, tol))
     return check
@@ -322,7 +331,7 @@ def check_diagnosis(fun: Callable, problem: Problem, *, blocks, findings,
     GradingError
         Saying which part of the diagnosis is off (without giving the answer away).
     """
-    check = check_gradient(problem.bind(fun), problem.theta, blocks=problem.layout, tol=tol)
+    check = problem.check(fun, tol=tol)
     wrong = {name for name, err in check.block_errors.items() if err > tol}
     problems = []
     for label, answer, truth in (("blocks", blocks, wrong),
@@ -344,16 +353,10 @@ def check_diagnosis(fun: Callable, problem: Problem, *, blocks, findings,
     return check
 
 
-def _autoencoder_layout(visible_size: int, hidden_size: int) -> ParamLayout:
-    return ParamLayout.from_shapes({"W1": (hidden_size, visible_size),
-                                    "W2": (visible_size, hidden_size),
-                                    "b1": (hidden_size,), "b2": (visible_size,)})
-
-
 def _autoencoder_point(visible_size, hidden_size, m, rng):
     """Random theta (biases non-zero, so bias bugs show) and data in UFLDL's [0.1, 0.9]."""
     rng = check_rng(rng)
-    layout = _autoencoder_layout(visible_size, hidden_size)
+    layout = sparse_autoencoder.layout(visible_size, hidden_size)
     theta = rng.normal(0.0, 0.5, layout.size)
     data = rng.uniform(0.1, 0.9, (visible_size, m))
     return layout, theta, data
@@ -554,7 +557,7 @@ def check_relative_error(value, fun: Callable, problem: Problem, *,
         raise GradingError(f"relative_error must be one real number, got {_describe(value)}: "
                            f"divide the norm of the difference by the norm of the sum.")
     value = float(value)
-    check = check_gradient(problem.bind(fun), problem.theta, blocks=problem.layout, tol=tol)
+    check = problem.check(fun, tol=tol)
     if not check.passed:
         raise GradingError(f"the package's gradient check of {getattr(fun, '__name__', 'fun')} "
                            f"fails (relative error {check.relative_error:.1e}): fix the gradient "
