@@ -98,6 +98,10 @@ def test_source_passes_every_autograded_cell(assignment, kernel_env, tmp_path):
     nb = _execute(nbformat.read(_notebook_path(assignment), as_version=4), kernel_env, tmp_path)
     errors = {c.get("id"): _error(c) for c in nb.cells if c.cell_type == "code" and _error(c)}
     assert errors == {}
+    # nbgrader reads a test cell's output value as partial credit and stderr as a failure:
+    # passing test cells print nothing.
+    for cell in _grade_cells(nb):
+        assert cell.outputs == [], (cell.get("id"), cell.outputs)
 
 
 def _break_solution(nb, grade_id: str, old: str, new: str):

@@ -40,10 +40,12 @@ def _wrong_blocks(message: str) -> list[str]:
 def test_reference_passes(name):
     make, grade = PROBLEMS[name]
     problem = make()
-    check = grade(problem.reference)
+    assert grade(problem.reference) is None  # no output in an nbgrader test cell
+    assert grading.check_cost(problem.reference, problem) is None
+    check = problem.check(problem.reference)
     assert isinstance(check, GradientCheck) and check.passed
     assert check.relative_error < grading.GRAD_TOL
-    assert grading.check_cost(problem.reference, problem).name == problem.reference.__name__
+    assert not check.findings
 
 
 @pytest.mark.parametrize("name", PROBLEMS)
@@ -84,6 +86,23 @@ def test_malformed_output(output, fragment):
     def fun(theta, **kwargs):
         return output(*problem.reference(theta, **kwargs))
     assert fragment in _message(fun, problem)
+
+
+def test_renamed_parameter_is_reported():
+    def autoencoder_cost(theta, visible, hidden, lambda_, data):
+        raise AssertionError("never called with these names")
+    with pytest.raises(grading.GradingError, match="keep the parameter names"):
+        grading.grade_autoencoder(autoencoder_cost)
+
+
+def test_missing_decay_is_named_by_the_doctor():
+    problem = grading.sparse_autoencoder_problem()
+
+    def no_decay_w1(blocks, theta, kwargs):
+        blocks["W1"] -= kwargs["lambda_"] * problem.layout.roll(theta)["W1"]
+    message = _message(_with_grad(problem, no_decay_w1), problem)
+    assert _wrong_blocks(message) == ["W1"]
+    assert "missing_regularization: the gradient of W1 lacks the weight-decay term" in message
 
 
 def test_exception_inside_is_reported_with_the_call():
@@ -150,6 +169,7 @@ def test_decayed_bias_is_named():
     message = _message(_with_grad(problem, decay_b1), problem)
     assert _wrong_blocks(message) == ["b1"]
     assert "goes wrong once the weight decay is added" in message
+    assert "regularized_bias: the gradient of the bias b1 includes weight decay" in message
 
 
 def test_diagnosis():
@@ -158,11 +178,13 @@ def test_diagnosis():
     def transpose_w2(blocks, theta, kwargs):
         blocks["W2"] = np.ascontiguousarray(blocks["W2"].T).reshape(blocks["W2"].shape)
     buggy = _with_grad(problem, transpose_w2)
+    # The same report as the package's own check_gradient, told the weight decay:
     check = check_gradient(problem.bind(buggy), problem.theta, blocks=problem.layout,
-                                   tol=grading.GRAD_TOL)
+                           lambda_=problem.kwargs["lambda_"], tol=grading.GRAD_TOL)
+    assert check.finding_names == problem.check(buggy).finding_names == {"transposed"}
     findings = check.finding_names
-    assert "transposed" in findings
-    assert not grading.check_diagnosis(buggy, problem, blocks={"W2"}, findings=findings).passed
+    grading.check_diagnosis(buggy, problem, blocks={"W2"}, findings=findings)
+    grading.check_diagnosis(buggy, problem, blocks=["W2"], findings=("transposed",))
 
     with pytest.raises(grading.GradingError, match=r"blocks: \['b2'\] is not in the report"):
         grading.check_diagnosis(buggy, problem, blocks={"W2", "b2"}, findings=findings)
@@ -172,22 +194,22 @@ def test_diagnosis():
         grading.check_diagnosis(buggy, problem, blocks="W2", findings=findings)
 
 
-def _central(cost, theta, epsilon):
+def _differences(cost, theta, epsilon, forward=False):
     grad = np.zeros_like(theta)
     for i in range(theta.size):
         step = np.zeros_like(theta)
         step[i] = epsilon
-        grad[i] = (cost(theta + step) - cost(theta - step)) / (2 * epsilon)
+        low = cost(theta) if forward else cost(theta - step)
+        grad[i] = (cost(theta + step) - low) / (epsilon if forward else 2 * epsilon)
     return grad
+
+
+def _central(cost, theta, epsilon):
+    return _differences(cost, theta, epsilon)
 
 
 def _forward(cost, theta, epsilon):
-    grad = np.zeros_like(theta)
-    for i in range(theta.size):
-        step = np.zeros_like(theta)
-        step[i] = epsilon
-        grad[i] = (cost(theta + step) - cost(theta)) / epsilon
-    return grad
+    return _differences(cost, theta, epsilon, forward=True)
 
 
 def _in_place(cost, theta, epsilon):
@@ -214,15 +236,14 @@ def test_numerical_gradient_mistakes(fun, fragment):
 
 
 def test_numerical_gradient_correct():
-    estimate = grading.check_numerical_gradient(_central)
-    assert estimate.shape == (7,)
+    grading.check_numerical_gradient(_central)
+    grading.check_numerical_gradient(_central, rng=3)
 
 
 def test_relative_error():
     problem = grading.two_layer_problem()
     ref = problem.reference
-    check = grading.check_relative_error(3e-11, ref, problem)
-    assert check.passed
+    grading.check_relative_error(3e-11, ref, problem)
     for value, fragment in [(None, "still None"), (0.0, "compared a gradient with itself"),
                             (1e-5, "check your numerical gradient"), ("1e-11", "one real number")]:
         with pytest.raises(grading.GradingError, match=fragment):

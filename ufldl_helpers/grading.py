@@ -13,9 +13,13 @@ Examples
 --------
 >>> from ufldl_helpers import grading
 >>> from ufldl_helpers.sparse_autoencoder import sparse_autoencoder_cost
->>> check = grading.grade_sparse_autoencoder(sparse_autoencoder_cost)
->>> check.passed
-True
+>>> grading.grade_sparse_autoencoder(sparse_autoencoder_cost)  # right: no output, no error
+>>> def lazy(theta, **kwargs):
+...     raise NotImplementedError()
+>>> grading.grade_sparse_autoencoder(lazy)  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+    ...
+ufldl_helpers.grading.GradingError: lazy is not implemented yet: replace the line ...
 """
 
 from __future__ import annotations
@@ -116,10 +120,13 @@ def _call(fun: Callable, problem: Problem, theta: np.ndarray | None = None, **ov
             f"its cell with your code, run that cell, then run this test cell again."
         ) from None
     except Exception as err:
+        hint = ("keep the parameter names of the signature you were given: the tests pass them "
+                "by keyword" if isinstance(err, TypeError) and "argument" in str(err)
+                else "the traceback above shows the failing line")
         raise GradingError(
             f"{name} raised {type(err).__name__}: {err}\n"
             f"It was called as {name}(theta, {_signature(problem.kwargs, overrides)}) with "
-            f"theta of shape {theta.shape}; the traceback above shows the failing line."
+            f"theta of shape {theta.shape}; {hint}."
         ) from err
     if not (isinstance(out, tuple) and len(out) == 2):
         raise GradingError(
@@ -241,19 +248,17 @@ def _overrides_text(overrides: Mapping) -> str:
     return ", ".join(f"{k}={v}" for k, v in overrides.items())
 
 
-def check_cost(fun: Callable, problem: Problem) -> Problem:
+def check_cost(fun: Callable, problem: Problem) -> None:
     """Grade the output and the cost of a ``cost_and_grad`` function (not its gradient).
+
+    Like every check here it returns nothing when the answer is right, so that an nbgrader test
+    cell has no output (nbgrader would read an output value as partial credit).
 
     Parameters
     ----------
     fun : callable
         The student's function, called as ``fun(theta, **problem.kwargs)``.
     problem : Problem
-
-    Returns
-    -------
-    Problem
-        ``problem`` named after ``fun``, for the messages of later checks.
 
     Raises
     ------
@@ -262,6 +267,11 @@ def check_cost(fun: Callable, problem: Problem) -> Problem:
         ``grad`` of ``theta``'s shape, or a cost that differs from the reference (the message
         compares the cost term by term).
     """
+    _check_cost(fun, problem)
+
+
+def _check_cost(fun: Callable, problem: Problem) -> Problem:
+    """:func:`check_cost`; returns ``problem`` named after ``fun`` for later messages."""
     if not callable(fun):
         raise GradingError(f"{problem.name} must be a function, got {_describe(fun)}: "
                            f"run the cell that defines it first.")
@@ -272,7 +282,7 @@ def check_cost(fun: Callable, problem: Problem) -> Problem:
     return problem
 
 
-def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TOL) -> GradientCheck:
+def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TOL) -> None:
     """Grade a ``cost_and_grad`` function on a problem: output, cost, then gradient.
 
     Parameters
@@ -285,11 +295,6 @@ def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TO
         Largest relative error accepted between the analytic and the central-difference
         gradient (see :data:`GRAD_TOL`).
 
-    Returns
-    -------
-    GradientCheck
-        The passing check, for display.
-
     Raises
     ------
     GradingError
@@ -297,16 +302,15 @@ def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TO
         that differs from the reference, or the gradient blocks that are wrong and the doctor's
         findings.
     """
-    problem = check_cost(fun, problem)
+    problem = _check_cost(fun, problem)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
     check = problem.check(fun, tol=tol)
     if not check.passed:
         raise GradingError(_gradient_report(fun, problem, check, tol))
-    return check
 
 
 def check_diagnosis(fun: Callable, problem: Problem, *, blocks, findings,
-                    tol: float = GRAD_TOL) -> GradientCheck:
+                    tol: float = GRAD_TOL) -> None:
     """Grade a diagnosis of a buggy function: its wrong blocks and the doctor's findings.
 
     Parameters
@@ -320,11 +324,6 @@ def check_diagnosis(fun: Callable, problem: Problem, *, blocks, findings,
         The finding names the student read off the doctor's report, e.g. ``{"transposed"}``.
     tol : float
         Tolerance of the gradient check; a block is wrong when its relative error exceeds it.
-
-    Returns
-    -------
-    GradientCheck
-        The doctor's check of ``fun``.
 
     Raises
     ------
@@ -350,7 +349,6 @@ def check_diagnosis(fun: Callable, problem: Problem, *, blocks, findings,
         raise GradingError("your diagnosis does not match the gradient check's report "
                            "(print the check and read its block errors and findings):\n  "
                            + "\n  ".join(problems))
-    return check
 
 
 def _autoencoder_point(visible_size, hidden_size, m, rng):
@@ -413,17 +411,17 @@ def autoencoder_problem(visible_size: int = 8, hidden_size: int = 3, m: int = 10
 
 
 def grade_sparse_autoencoder(fun: Callable, problem: Problem | None = None, *,
-                             tol: float = GRAD_TOL) -> GradientCheck:
+                             tol: float = GRAD_TOL) -> None:
     """Grade a student's ``sparse_autoencoder_cost`` (default: :func:`sparse_autoencoder_problem`).
     """
-    return check_cost_and_grad(fun, problem or sparse_autoencoder_problem(), tol=tol)
+    check_cost_and_grad(fun, problem or sparse_autoencoder_problem(), tol=tol)
 
 
 def grade_autoencoder(fun: Callable, problem: Problem | None = None, *,
-                      tol: float = GRAD_TOL) -> GradientCheck:
+                      tol: float = GRAD_TOL) -> None:
     """Grade a weight-decay autoencoder ``fun(theta, visible_size, hidden_size, lambda_, data)``.
     """
-    return check_cost_and_grad(fun, problem or autoencoder_problem(), tol=tol)
+    check_cost_and_grad(fun, problem or autoencoder_problem(), tol=tol)
 
 
 def _two_layer_reference(theta, layer_sizes, X, Y, lambda_):
@@ -465,10 +463,10 @@ def two_layer_problem(layer_sizes=(5, 4, 3), m: int = 6, *, lambda_: float = 0.0
 
 
 def grade_two_layer(fun: Callable, problem: Problem | None = None, *,
-                    tol: float = GRAD_TOL) -> GradientCheck:
+                    tol: float = GRAD_TOL) -> None:
     """Grade a two-layer network ``fun(theta, layer_sizes, X, Y, lambda_)``
     (default problem: :func:`two_layer_problem`)."""
-    return check_cost_and_grad(fun, problem or two_layer_problem(), tol=tol)
+    check_cost_and_grad(fun, problem or two_layer_problem(), tol=tol)
 
 
 def _cubic(theta):
@@ -476,7 +474,7 @@ def _cubic(theta):
     return float(np.sum(theta**3) / 3.0 + theta[0] * theta[-1])
 
 
-def check_numerical_gradient(fun: Callable, *, rng=None) -> np.ndarray:
+def check_numerical_gradient(fun: Callable, *, rng=None) -> None:
     """Grade a student's finite-difference gradient ``fun(cost, theta, epsilon) -> (n,) array``.
 
     The estimate of a cubic test function is compared with the package's central differences
@@ -488,11 +486,6 @@ def check_numerical_gradient(fun: Callable, *, rng=None) -> np.ndarray:
     fun : callable
         ``fun(cost, theta, epsilon)``, ``cost(theta) -> float``.
     rng : numpy.random.Generator or int, optional
-
-    Returns
-    -------
-    (n,) ndarray
-        The student's estimate on the test function.
     """
     name = getattr(fun, "__name__", "numerical_gradient")
     rng = check_rng(rng)
@@ -515,7 +508,7 @@ def check_numerical_gradient(fun: Callable, *, rng=None) -> np.ndarray:
                            f"partial derivative per entry of theta, shape {theta.shape}.")
     expected = numerical_gradient(_cubic, theta, epsilon=epsilon, method="central")
     if np.allclose(estimate, expected, rtol=1e-8, atol=1e-10):
-        return estimate
+        return
     if np.allclose(estimate, numerical_gradient(_cubic, theta, epsilon=epsilon,
                                                           method="forward"), rtol=1e-8):
         hint = ("it matches forward differences (J(theta + eps) - J(theta)) / eps, whose error "
@@ -532,7 +525,7 @@ def check_numerical_gradient(fun: Callable, *, rng=None) -> np.ndarray:
 
 
 def check_relative_error(value, fun: Callable, problem: Problem, *,
-                         tol: float = GRAD_TOL) -> GradientCheck:
+                         tol: float = GRAD_TOL) -> None:
     """Grade a relative error the student computed with their own gradient check.
 
     Parameters
@@ -544,11 +537,6 @@ def check_relative_error(value, fun: Callable, problem: Problem, *,
     problem : Problem
         The problem the student checked ``fun`` on.
     tol : float
-
-    Returns
-    -------
-    GradientCheck
-        The package's check of ``fun`` on ``problem``.
     """
     if value is None:
         raise GradingError("relative_error is still None: compute it in the cell above, "
@@ -569,4 +557,3 @@ def check_relative_error(value, fun: Callable, problem: Problem, *,
         raise GradingError(f"relative_error is {value:.1e}, but the gradient is correct "
                            f"(the package's check gives {check.relative_error:.1e}): check your "
                            f"numerical gradient and the formula of the relative error.")
-    return check
