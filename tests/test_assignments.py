@@ -217,16 +217,36 @@ def test_student_version_fails_with_a_clear_message(released, assignment, kernel
                for m in messages)
 
 
+def _fill_in(student, source):
+    """The student version with every stub replaced by the instructor's solution."""
+    filled = copy.deepcopy(student)
+    for cell, src in zip(filled.cells, source.cells, strict=True):
+        if _nbgrader_meta(src).get("solution"):
+            cell.source = "\n".join(ln for ln in src.source.splitlines()
+                                    if ln.strip() not in ("### BEGIN SOLUTION",
+                                                          "### END SOLUTION"))
+    return filled
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_student_version_passes_once_filled_in(released, assignment, kernel_env, tmp_path):
+    source = nbformat.read(_notebook_path(assignment), as_version=4)
+    nb = _execute(_fill_in(_release(released, assignment), source), kernel_env, tmp_path)
+    errors = {c.get("id"): _error(c) for c in nb.cells if c.cell_type == "code" and _error(c)}
+    assert errors == {}
+
+
 @pytest.mark.slow
 def test_autograde_scores_solutions_full_and_stubs_zero(released, kernel_env):
-    """``nbgrader autograde``: the source with solutions gets every point, the stub none."""
+    """``nbgrader autograde`` (hidden tests restored): filled in gets every point, stubs none."""
     for assignment in ASSIGNMENTS:
         name = _notebook_path(assignment).name
-        for student, notebook in (("solver", _notebook_path(assignment)),
-                                  ("blank", released / "release" / assignment / name)):
-            dest = released / "submitted" / student / assignment
+        student = _release(released, assignment)
+        source = nbformat.read(_notebook_path(assignment), as_version=4)
+        for student_id, nb in (("solver", _fill_in(student, source)), ("blank", student)):
+            dest = released / "submitted" / student_id / assignment
             dest.mkdir(parents=True, exist_ok=True)
-            shutil.copy(notebook, dest / name)
+            nbformat.write(nb, dest / name)
         result = _nbgrader(["autograde", assignment, "--create"], released, kernel_env)
         assert result.returncode == 0, result.stderr[-3000:]
     totals = {}
@@ -243,6 +263,10 @@ def test_autograde_scores_solutions_full_and_stubs_zero(released, kernel_env):
     for student, assignment, score, max_score in rows:
         totals[student, assignment] = (score, max_score)
     for assignment in ASSIGNMENTS:
-        score, max_score = totals["solver", assignment]
-        assert score == max_score > 0
-        assert totals["blank", assignment][0] == 0
+        source = nbformat.read(_notebook_path(assignment), as_version=4)
+        points = sum(_nbgrader_meta(c)["points"] for c in _grade_cells(source))
+        assert totals["solver", assignment] == (points, points)
+        assert totals["blank", assignment] == (0, points)
+        # autograde ran the hidden tests: they are back in the graded copy
+        graded = released / "autograded" / "solver" / assignment / _notebook_path(assignment).name
+        assert "### BEGIN HIDDEN TESTS" in graded.read_text(encoding="utf-8")
