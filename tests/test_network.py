@@ -5,7 +5,13 @@ from hypothesis import strategies as st
 
 from ufldl_helpers.activations import ACTIVATIONS
 from ufldl_helpers.gradcheck import check_gradient
-from ufldl_helpers.network import initialize_mlp, mlp_cost_and_grad, mlp_forward, mlp_layout
+from ufldl_helpers.network import (
+    initialize_mlp,
+    mlp_cost,
+    mlp_cost_and_grad,
+    mlp_forward,
+    mlp_layout,
+)
 
 COMBOS = [("softmax", "cross_entropy"), ("sigmoid", "cross_entropy"),
           ("softmax", "squared_error"), ("sigmoid", "squared_error"), ("linear", "squared_error")]
@@ -55,6 +61,14 @@ def test_weight_decay_and_layout(order):
     np.testing.assert_allclose(diff["W1"], 0.5 * W["W1"])
     np.testing.assert_array_equal(diff["b1"], 0.0)  # biases are never decayed
     assert layout.names == ("W1", "W2", "b1", "b2") and layout.order == order
+
+
+@pytest.mark.parametrize(("output", "loss"), COMBOS)
+def test_cost_only_equals_cost_of_cost_and_grad(output, loss):
+    sizes = (4, 3, 3, 2)
+    theta, X, Y = problem(sizes, 6, output, 5)
+    kw = {"output": output, "loss": loss, "lambda_": 0.2, "hidden_activation": "tanh"}
+    assert mlp_cost(theta, sizes, X, Y, **kw) == mlp_cost_and_grad(theta, sizes, X, Y, **kw)[0]
 
 
 def test_softmax_cross_entropy_known_value():

@@ -23,6 +23,8 @@ MATLAB's ``W1(:)`` (``order="F"``), so numbers can be compared with the MATLAB s
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import threading
 import time
@@ -54,6 +56,7 @@ __all__ = [
     "filter_statistics",
     "initialize_parameters",
     "layout",
+    "limit_blas_threads",
     "reconstruct",
     "sparse_autoencoder_cost",
     "train_sparse_autoencoder",
@@ -447,31 +450,61 @@ def _line_search_hint(res, n_iterations: int) -> str:
         "look at cost_history).")
 
 
-def _scipy_blas_pools():
-    """threadpoolctl controller for scipy's own OpenBLAS, or None if scipy shares numpy's.
-
-    L-BFGS-B calls scipy's BLAS for tiny vector operations; if that pool keeps its own threads
-    spinning they steal the cores numpy's GEMMs need (2-2.5x slower training on 2 cores).
-    """
+@functools.cache
+def _blas_pools():
+    """(scipy's own OpenBLAS pools, numpy's BLAS pools) as threadpoolctl controllers or None."""
     from threadpoolctl import ThreadpoolController
 
-    scipy_dir = Path(scipy.__file__).resolve().parent
-    roots = (str(scipy_dir), str(scipy_dir.parent / "scipy.libs"))
-    np_roots = (str(Path(np.__file__).resolve().parent),
-                str(Path(np.__file__).resolve().parent.parent / "numpy.libs"))
+    def roots(module, libs):
+        here = Path(module.__file__).resolve().parent
+        return (str(here), str(here.parent / libs))
+
     controller = ThreadpoolController()
-    paths = [info["filepath"] for info in controller.info()
-             if info.get("user_api") == "blas"
-             and str(info["filepath"]).startswith(roots)
-             and not str(info["filepath"]).startswith(np_roots)]
-    return controller.select(filepath=paths) if paths else None
+    blas = [str(info["filepath"]) for info in controller.info()
+            if info.get("user_api") == "blas"]
+    numpy_paths = [p for p in blas if p.startswith(roots(np, "numpy.libs"))]
+    scipy_paths = [p for p in blas if p.startswith(roots(scipy, "scipy.libs"))
+                   and p not in numpy_paths]
+    return (controller.select(filepath=scipy_paths) if scipy_paths else None,
+            controller.select(filepath=numpy_paths) if numpy_paths else None)
+
+
+@contextlib.contextmanager
+def limit_blas_threads(numpy_threads: int | None = None):
+    """Thread-pool hygiene for an optimizer loop on a small, shared machine.
+
+    scipy's own OpenBLAS (used by L-BFGS-B for tiny vector operations) is limited to one thread,
+    so its idle threads do not spin on the cores numpy's GEMMs need (2-2.5x slower training on
+    2 cores otherwise). numpy's BLAS is limited to ``numpy_threads`` (None: left as it is);
+    when other processes share the cores, one thread avoids threads waiting on each other (on
+    the shared 2-core machine, 10x at UFLDL size).
+
+    Parameters
+    ----------
+    numpy_threads : int, optional
+    """
+    if numpy_threads is not None:
+        numpy_threads = check_scalar(numpy_threads, "numpy_threads", low=1, integer=True)
+    scipy_pools, numpy_pools = _blas_pools()
+    with contextlib.ExitStack() as stack:
+        if scipy_pools is not None:
+            stack.enter_context(scipy_pools.limit(limits=1))
+        if numpy_pools is not None and numpy_threads is not None:
+            stack.enter_context(numpy_pools.limit(limits=numpy_threads))
+        yield
+
+
+_SMALL_GEMM_FLOPS = 2e9
+"""Below this many GEMM flops per evaluation (UFLDL's 64-25 x 10000: 1.6e8), elementwise work
+dominates and a second BLAS thread gains little but can lose a lot on a shared machine."""
 
 
 def train_sparse_autoencoder(data, hidden_size: int = 25, *, lambda_: float = 1e-4,
                              sparsity_param: float = 0.01, beta: float = 3.0,
                              max_iter: int = 400, rng=None, theta0=None, order: str = "C",
                              progress: bool = True, callback=None,
-                             on_line_search_failure: str = "warn") -> TrainingResult:
+                             on_line_search_failure: str = "warn",
+                             blas_threads: int | None = None) -> TrainingResult:
     """Train the sparse autoencoder with L-BFGS-B (``scipy.optimize.minimize``, ``jac=True``).
 
     Defaults are UFLDL's natural-image exercise; see :data:`MNIST_DEFAULTS` for the MNIST one.
@@ -498,6 +531,10 @@ def train_sparse_autoencoder(data, hidden_size: int = 25, *, lambda_: float = 1e
     on_line_search_failure : {"warn", "raise"}
         What to do when L-BFGS-B reports a line-search failure (status 2, "ABNORMAL..."):
         issue a :class:`LineSearchWarning` or raise :class:`LineSearchFailure`, with a hint.
+    blas_threads : int, optional
+        Threads for numpy's BLAS during training (see :func:`limit_blas_threads`; scipy's own
+        pool always gets one). Default: 1 for problems whose GEMMs are small (the UFLDL
+        exercise), numpy's setting otherwise.
 
     Returns
     -------
@@ -537,18 +574,13 @@ def train_sparse_autoencoder(data, hidden_size: int = 25, *, lambda_: float = 1e
                                              intermediate_result.x):
             raise StopIteration
 
-    pools = _scipy_blas_pools()
+    if blas_threads is None and 10 * hidden_size * visible_size * data.shape[1] < _SMALL_GEMM_FLOPS:
+        blas_threads = 1
     start = time.perf_counter()
     try:
-        if pools is None:
+        with limit_blas_threads(blas_threads):
             res = scipy.optimize.minimize(fun, theta0, jac=True, method="L-BFGS-B",
-                                          callback=on_iteration,
-                                          options={"maxiter": max_iter})
-        else:
-            with pools.limit(limits=1):
-                res = scipy.optimize.minimize(fun, theta0, jac=True, method="L-BFGS-B",
-                                              callback=on_iteration,
-                                              options={"maxiter": max_iter})
+                                          callback=on_iteration, options={"maxiter": max_iter})
     finally:
         bar.close()
     wall = time.perf_counter() - start

@@ -9,4 +9,53 @@ front end.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+__all__ = ["epsilon_slider"]
+
+
+def epsilon_slider(sweep, *, tol=None, value=None):
+    """A slider over the epsilons of a sweep that redraws the error curve with a marker.
+
+    Moving the slider calls :func:`ufldl_helpers.display.plot_epsilon_sweep` with
+    ``highlight=<slider value>`` (nothing is recomputed, so the slider is instant).
+
+    Parameters
+    ----------
+    sweep : EpsilonSweep
+        From :func:`ufldl_helpers.gradcheck.epsilon_sweep`.
+    tol : float, optional
+        Pass threshold drawn on the plot.
+    value : float, optional
+        Initial epsilon (default: the best one of the sweep).
+
+    Returns
+    -------
+    ipywidgets.VBox, or matplotlib.figure.Figure
+        The widget (slider above its plot). Without ipywidgets, the static figure for the
+        initial value instead, so the call still shows something.
+    """
+    from ufldl_helpers.display import plot_epsilon_sweep
+
+    start = sweep.best_epsilon if value is None else float(value)
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        return plot_epsilon_sweep(sweep, highlight=start, tol=tol)
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    options = [(f"{e:.0e}", float(e)) for e in sweep.epsilons]
+    nearest = min(options, key=lambda o: abs(o[1] - start))[1]
+    slider = widgets.SelectionSlider(options=options, value=nearest, description="epsilon",
+                                     continuous_update=False)
+    out = widgets.Output()
+
+    def redraw(change=None):
+        with out:
+            out.clear_output(wait=True)
+            fig = plot_epsilon_sweep(sweep, highlight=slider.value, tol=tol)
+            display(fig)
+            plt.close(fig)
+
+    slider.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([slider, out])
