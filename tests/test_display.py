@@ -8,7 +8,12 @@ from ufldl_helpers.display import (
     display_network,
     max_activating_inputs,
     network_mosaic,
+    plot_cost_history,
+    plot_filter_statistics,
+    plot_hyperparameter_sweep,
+    plot_kl_penalty,
 )
+from ufldl_helpers.sparse_autoencoder import filter_statistics, hyperparameter_sweep
 
 
 def tile(mosaic, k, cols, p=8, gap=1):
@@ -102,3 +107,63 @@ def test_network_mosaic_bad_input(args, error, match):
 def test_max_activating_inputs_bad_input():
     with pytest.raises(ValueError, match="W1 has all-zero rows \\[1\\]"):
         max_activating_inputs(np.array([[1.0, 2.0], [0.0, 0.0]]))
+
+
+def test_kl_penalty_plot_has_one_curve_per_target_with_its_minimum_at_rho():
+    fig = plot_kl_penalty((0.01, 0.2))
+    try:
+        lines = fig.axes[0].get_lines()
+        assert [ln.get_label() for ln in lines] == ["rho = 0.01", "rho = 0.2"]
+        for line, rho in zip(lines, (0.01, 0.2), strict=True):
+            x, y = line.get_data()
+            assert x[np.argmin(y)] == pytest.approx(rho, abs=1e-3) and y.min() < 1e-6
+    finally:
+        plt.close(fig)
+
+
+def test_cost_history_plot_and_bad_labels():
+    fig = plot_cost_history(np.array([50.0, 1.0, 0.4]), np.array([40.0, 0.5]),
+                            labels=["a", "b"])
+    try:
+        ax = fig.axes[0]
+        assert ax.get_yscale() == "log" and len(ax.get_lines()) == 2
+        np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), [50.0, 1.0, 0.4])
+    finally:
+        plt.close(fig)
+    with pytest.raises(ValueError, match="labels must have one entry per history"):
+        plot_cost_history(np.ones(3), labels=["a", "b"])
+    with pytest.raises(ValueError, match="at least one history"):
+        plot_cost_history()
+
+
+def test_filter_statistics_plot_shows_counts():
+    rng = np.random.default_rng(0)
+    W1 = rng.normal(size=(6, 64))
+    stats = filter_statistics(W1, rng.random((64, 20)), b1=np.zeros(6), sparsity_param=0.05)
+    fig = plot_filter_statistics(stats)
+    try:
+        left, right = fig.axes
+        assert len(left.patches) == 6  # one bar per hidden unit
+        assert left.get_lines()[0].get_ydata()[0] == 0.05
+        labels = [t.get_text() for t in right.get_legend().get_texts()]
+        assert labels == [f"edge-like ({stats.n_edge_like})",
+                          f"not edge-like ({6 - stats.n_edge_like})"]
+    finally:
+        plt.close(fig)
+
+
+def test_hyperparameter_sweep_plot_has_a_row_per_parameter():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.1, 0.9, (16, 50))
+    sweep = hyperparameter_sweep(x, 3, {"beta": [0.0, 3.0], "sparsity_param": [0.01]},
+                                 max_iter=3)
+    assert sweep["beta"][3.0] is sweep["sparsity_param"][0.01]  # the same setting, trained once
+    fig = plot_hyperparameter_sweep(sweep)
+    try:
+        assert len(fig.axes) == 4
+        assert fig.axes[0].get_title().startswith("beta = 0\n")
+        assert not fig.axes[3].images  # the empty cell in the second row
+    finally:
+        plt.close(fig)
+    with pytest.raises(ValueError, match="names must be among"):
+        plot_hyperparameter_sweep(sweep, names=["rho"])

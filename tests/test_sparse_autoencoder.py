@@ -129,6 +129,19 @@ def test_reused_buffers_do_not_leak_between_sizes_or_mutate_inputs():
     np.testing.assert_array_equal(th_a, copies[1])
 
 
+def test_column_blocks_give_the_same_cost_and_gradient(monkeypatch):
+    rng = np.random.default_rng(7)
+    x = rng.random((V, 1000))
+    theta = random_theta(rng)
+    whole = sparse_autoencoder_cost(theta, V, H, 1e-3, 0.05, 3.0, x)
+    monkeypatch.setattr(sae, "_BLOCK_BYTES", 1)  # smallest block: 256 columns, last one 232
+    ws = sae._Workspace(V, H, 1000, np.float64)
+    assert ws.block == 256
+    blocked = sae._cost_grad(theta, sae.layout(V, H), x, 1e-3, 0.05, 3.0, ws)
+    assert blocked[0] == pytest.approx(whole[0], rel=1e-13)
+    np.testing.assert_allclose(blocked[1], whole[1], rtol=1e-12, atol=1e-15)
+
+
 # -------------------------------------------------------- UFLDL's staged gradient checks
 
 STAGES = [(0.0, 0.0), (1e-2, 0.0), (1e-2, 3.0)]  # plain, + weight decay, + sparsity
@@ -345,3 +358,23 @@ def test_filter_statistics_bad_input():
         filter_statistics(np.ones((3, 16)), np.full((16, 5), 0.5))
     with pytest.raises(ValueError, match="data must have visible_size = 16 rows"):
         filter_statistics(np.ones((3, 16)), np.full((9, 5), 0.5), b1=np.zeros(3))
+
+
+def test_kl_divergence_and_its_derivative():
+    rho_hat = np.array([0.005, 0.01, 0.3])
+    kl = sae.kl_divergence(0.01, rho_hat)
+    assert kl[1] == 0 and np.all(kl[[0, 2]] > 0)
+    h = 1e-6
+    numerical = (sae.kl_divergence(0.01, rho_hat + h) - sae.kl_divergence(0.01, rho_hat - h)) / (
+        2 * h)
+    np.testing.assert_allclose(sae.kl_divergence_grad(0.01, rho_hat), numerical, rtol=1e-6,
+                               atol=1e-8)
+    with pytest.raises(ValueError, match="rho_hat must lie in \\(0, 1\\)"):
+        sae.kl_divergence(0.01, np.array([0.0, 0.5]))
+    with pytest.raises(ValueError, match="sparsity_param must be in \\(0, 1\\)"):
+        sae.kl_divergence_grad(1.5, rho_hat)
+
+
+def test_hyperparameter_sweep_bad_names(patches):
+    with pytest.raises(ValueError, match="hyperparameters must be among"):
+        sae.hyperparameter_sweep(patches[:, :20], 3, {"rho": [0.1]}, max_iter=2)

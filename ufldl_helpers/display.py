@@ -19,8 +19,13 @@ __all__ = [
     "display_network",
     "max_activating_inputs",
     "network_mosaic",
+    "plot_cost_history",
     "plot_epsilon_sweep",
+    "plot_filter_statistics",
+    "plot_filters",
     "plot_gradient_check",
+    "plot_hyperparameter_sweep",
+    "plot_kl_penalty",
 ]
 
 
@@ -245,5 +250,154 @@ def plot_gradient_check(report, *, max_points=5000) -> Figure:
     verdict = "passed" if report.passed else "FAILED"
     ax2.set_title(f"Per block ({verdict}, overall {report.relative_error:.1e})")
     ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_kl_penalty(sparsity_params=(0.01, 0.05, 0.2), ax=None):
+    """``KL(rho || rho_hat)`` against ``rho_hat`` for a few targets ``rho``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from ufldl_helpers.sparse_autoencoder import kl_divergence
+
+    fig, ax = _figure_and_axes(ax, (5.5, 3.5))
+    rho_hat = np.linspace(0.001, 0.999, 999)
+    for rho in np.atleast_1d(sparsity_params):
+        ax.plot(rho_hat, kl_divergence(float(rho), rho_hat), label=f"rho = {rho:g}")
+    ax.set_ylim(0, 3)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("rho_hat (average activation of a hidden unit)")
+    ax.set_ylabel("KL(rho || rho_hat)")
+    ax.set_title("Sparsity penalty per hidden unit: zero at rho_hat = rho")
+    ax.legend()
+    return fig
+
+
+def plot_cost_history(*histories, labels=None, ax=None):
+    """Cost per L-BFGS-B iteration (log scale) of one or more training runs.
+
+    Parameters
+    ----------
+    *histories : TrainingResult or 1-D array
+        Each a run's ``cost_history`` (or the result holding it).
+    labels : list of str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not histories:
+        raise ValueError("plot_cost_history needs at least one history")
+    if labels is not None and len(labels) != len(histories):
+        raise ValueError(f"labels must have one entry per history ({len(histories)}), "
+                         f"got {len(labels)}")
+    fig, ax = _figure_and_axes(ax, (5.5, 3.5))
+    for k, h in enumerate(histories):
+        h = check_array(getattr(h, "cost_history", h), "history", ndim=1)
+        ax.semilogy(np.arange(h.size), h, label=None if labels is None else labels[k])
+    ax.set_xlabel("L-BFGS-B iteration")
+    ax.set_ylabel("cost J (log scale)")
+    if labels is not None:
+        ax.legend()
+    return fig
+
+
+def plot_filter_statistics(stats):
+    """Two panels: ``rho_hat`` per hidden unit against the target, and the edge measures.
+
+    Parameters
+    ----------
+    stats : ufldl_helpers.sparse_autoencoder.FilterStatistics
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    units = np.arange(stats.n_filters)
+    if stats.rho_hat is not None:
+        left.bar(units, stats.rho_hat, color="tab:blue")
+        if stats.sparsity_param is not None:
+            left.axhline(stats.sparsity_param, color="k", ls="--",
+                         label=f"target rho = {stats.sparsity_param:g}")
+            left.legend(loc="lower right")
+        left.set_xlabel("hidden unit")
+        left.set_ylabel("rho_hat")
+        left.set_title("Average activation of each hidden unit")
+    else:
+        left.set_axis_off()
+        left.text(0.5, 0.5, "no data: rho_hat not computed", ha="center", va="center")
+    edge = stats.edge_like
+    right.scatter(stats.orientation[edge], stats.localization[edge], color="tab:green",
+                  label=f"edge-like ({stats.n_edge_like})")
+    right.scatter(stats.orientation[~edge], stats.localization[~edge], color="tab:red",
+                  marker="x", label=f"not edge-like ({stats.n_filters - stats.n_edge_like})")
+    right.axvline(stats.orientation_threshold, color="k", ls=":")
+    right.axhline(stats.localization_threshold, color="k", ls=":")
+    right.set_xlim(0, 1)
+    right.set_xlabel("orientation concentration")
+    right.set_ylabel("localization")
+    right.set_title("Edge measures of each filter")
+    right.legend(loc="upper left", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_filters(W1, title: str | None = None, ax=None):
+    """A first layer's filters as a mosaic, titled with how many are edge-like.
+
+    Parameters
+    ----------
+    W1 : (hidden_size, visible_size) ndarray or TrainingResult
+    title : str, optional
+        First line of the title; the second says "N of H edge-like"
+        (:func:`ufldl_helpers.sparse_autoencoder.filter_statistics`).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from ufldl_helpers.sparse_autoencoder import filter_statistics
+
+    W1 = getattr(W1, "W1", W1)
+    stats = filter_statistics(W1)
+    count = f"{stats.n_edge_like} of {stats.n_filters} edge-like"
+    return display_network(np.asarray(W1).T, ax=ax,
+                           title=count if title is None else f"{title}\n{count}")
+
+
+def plot_hyperparameter_sweep(sweep, names=None):
+    """The learned filters for each value of each swept hyperparameter, one row per name.
+
+    Parameters
+    ----------
+    sweep : dict name -> dict value -> TrainingResult
+        From :func:`ufldl_helpers.sparse_autoencoder.hyperparameter_sweep`.
+    names : list of str, optional
+        Rows to show (default: all).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    names = list(sweep) if names is None else list(names)
+    if not names or any(n not in sweep for n in names):
+        raise ValueError(f"names must be among {list(sweep)}, got {names}")
+    cols = max(len(sweep[n]) for n in names)
+    fig, axes = plt.subplots(len(names), cols, figsize=(2.6 * cols, 2.9 * len(names)),
+                             squeeze=False)
+    for row, name in zip(axes, names, strict=True):
+        for ax in row:
+            ax.set_axis_off()
+        for ax, (value, result) in zip(row, sweep[name].items(), strict=False):
+            plot_filters(result, title=f"{name} = {value:g}", ax=ax)
     fig.tight_layout()
     return fig
