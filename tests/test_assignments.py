@@ -237,13 +237,19 @@ def test_student_version_passes_once_filled_in(released, assignment, kernel_env,
 
 
 @pytest.mark.slow
-def test_autograde_scores_solutions_full_and_stubs_zero(released, kernel_env):
-    """``nbgrader autograde`` (hidden tests restored): filled in gets every point, stubs none."""
+def test_autograde_scores_and_feedback(released, kernel_env):
+    """``nbgrader autograde`` (hidden tests restored): filled in gets every point, stubs none,
+    and a slip in the sparse autoencoder gets the doctor's finding in its feedback."""
     for assignment in ASSIGNMENTS:
         name = _notebook_path(assignment).name
         student = _release(released, assignment)
         source = nbformat.read(_notebook_path(assignment), as_version=4)
-        for student_id, nb in (("solver", _fill_in(student, source)), ("blank", student)):
+        submissions = [("solver", _fill_in(student, source)), ("blank", student)]
+        if assignment == "sparse_autoencoder":
+            _, grade_id, old, new, _, _ = WRONG_SOLUTIONS["missing decay"]
+            slip = _break_solution(copy.deepcopy(source), grade_id, old, new)
+            submissions.append(("slip", _fill_in(student, slip)))
+        for student_id, nb in submissions:
             dest = released / "submitted" / student_id / assignment
             dest.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, dest / name)
@@ -270,3 +276,10 @@ def test_autograde_scores_solutions_full_and_stubs_zero(released, kernel_env):
         # autograde ran the hidden tests: they are back in the graded copy
         graded = released / "autograded" / "solver" / assignment / _notebook_path(assignment).name
         assert "### BEGIN HIDDEN TESTS" in graded.read_text(encoding="utf-8")
+    # the cost is right (test_cost, 2 points), the gradient is not
+    assert totals["slip", "sparse_autoencoder"] == (2, 7)
+    result = _nbgrader(["generate_feedback", "sparse_autoencoder"], released, kernel_env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    feedback = (released / "feedback" / "slip" / "sparse_autoencoder" /
+                "sparse_autoencoder.html").read_text(encoding="utf-8")
+    assert "missing_regularization" in feedback and "lacks the weight-decay term" in feedback
