@@ -35,6 +35,8 @@ from ufldl_helpers.gradcheck import GradientCheck, check_gradient, numerical_gra
 from ufldl_helpers.params import ParamLayout
 
 __all__ = [
+    "COST_RTOL",
+    "GRAD_TOL",
     "GradingError",
     "Problem",
     "autoencoder_problem",
@@ -42,6 +44,7 @@ __all__ = [
     "check_cost_and_grad",
     "check_diagnosis",
     "check_numerical_gradient",
+    "check_relative_error",
     "grade_autoencoder",
     "grade_sparse_autoencoder",
     "grade_two_layer",
@@ -108,10 +111,9 @@ class Problem:
                               tol=tol, lambda_=lambda_)
 
 
-def _call(fun: Callable, problem: Problem, theta: np.ndarray | None = None, **overrides):
+def _call(fun: Callable, problem: Problem, **overrides):
     """Evaluate the student's function once and validate what it returns."""
-    name = problem.name
-    theta = problem.theta if theta is None else theta
+    name, theta = problem.name, problem.theta
     try:
         out = problem.bind(fun, **overrides)(theta.copy())
     except NotImplementedError:
@@ -224,6 +226,7 @@ def _gradient_report(fun: Callable, problem: Problem, check: GradientCheck, tol:
     else:
         lines.append("The gradient doctor found no known pattern; compare the wrong blocks' "
                      "formulas with the derivation, line by line.")
+    lines.extend(f"Note: {note}" for note in check.notes)
     return "\n".join(lines)
 
 
