@@ -12,6 +12,7 @@ from ufldl_helpers.display import (
     plot_filter_statistics,
     plot_hyperparameter_sweep,
     plot_kl_penalty,
+    plot_whitening,
 )
 from ufldl_helpers.sparse_autoencoder import filter_statistics, hyperparameter_sweep
 
@@ -167,3 +168,19 @@ def test_hyperparameter_sweep_plot_has_a_row_per_parameter():
         plt.close(fig)
     with pytest.raises(ValueError, match="names must be among"):
         plot_hyperparameter_sweep(sweep, names=["rho"])
+
+
+def test_whitening_plot_shows_both_images_and_spectra():
+    rng = np.random.default_rng(0)
+    raw = np.cumsum(np.cumsum(rng.normal(size=(32, 32, 2)), axis=0), axis=1)  # ~1/f^2 power
+    white = rng.normal(size=(32, 32, 2))
+    fig = plot_whitening(raw, white, index=1)
+    try:
+        left, middle, right = fig.axes
+        assert left.get_title() == "raw image 1" and middle.get_title() == "whitened image 1"
+        raw_line, white_line, _ = right.get_lines()
+        assert raw_line.get_ydata()[-1] < 1e-2 < white_line.get_ydata()[-1]  # flattened
+    finally:
+        plt.close(fig)
+    with pytest.raises(ValueError, match="index must be in \\[0, 1\\]"):
+        plot_whitening(raw, white, index=2)

@@ -16,10 +16,13 @@ M = 8
 LAMBDA = 0.1
 
 
-def net(seed=0, sizes=SIZES, m=M, lambda_=LAMBDA, activation="sigmoid"):
+def net(seed=0, sizes=SIZES, m=M, lambda_=LAMBDA, activation="sigmoid", output="softmax"):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(sizes[0], m))
-    Y = rng.integers(0, sizes[-1], size=m)
+    if output == "softmax":
+        Y = rng.integers(0, sizes[-1], size=m)
+    else:
+        Y = rng.uniform(size=(sizes[-1], m))
     layout = mlp_layout(sizes)
     theta = initialize_mlp(sizes, rng=rng)
     for name in layout.names:  # nonzero biases, so bias decay would show
@@ -27,7 +30,8 @@ def net(seed=0, sizes=SIZES, m=M, lambda_=LAMBDA, activation="sigmoid"):
             theta[layout.slices[name]] = 0.1 * rng.normal(size=layout.shapes[name])
 
     def fun(t):
-        return mlp_cost_and_grad(t, sizes, X, Y, lambda_=lambda_, hidden_activation=activation)
+        return mlp_cost_and_grad(t, sizes, X, Y, lambda_=lambda_, hidden_activation=activation,
+                                 output=output)
 
     return fun, theta, layout
 
@@ -354,3 +358,15 @@ def test_diagnose_entry_points_and_rendering():
         diagnose(broken)
     with pytest.raises(TypeError, match="no further arguments"):
         diagnose(report, theta)
+
+
+def test_single_entry_blocks_join_the_common_scale_but_are_never_fit_alone():
+    sizes = (4, 3, 1)  # b2 has one entry
+    fun, theta, layout = net(sizes=sizes, output="sigmoid")
+    report = run(lambda t: (fun(t)[0], 3 * fun(t)[1]), theta, layout)
+    f = only(report, "scaled")
+    assert set(f.blocks) == set(layout.names) and "whole gradient" in f.message
+
+    report = run(edit_grad(fun, layout, lambda g, t: g["b2"].__imul__(3.0)), theta, layout)
+    assert "scaled" not in report.finding_names  # one number cannot show a constant factor
+    assert only(report, "localized").blocks == ("b2",)

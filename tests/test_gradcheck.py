@@ -93,6 +93,11 @@ def test_numerical_gradient_accepts_cost_and_grad_tuples_and_indices():
     assert numerical_gradient(lambda v: np.sum(v**2), x.astype(np.float32)).dtype == np.float32
 
 
+def test_cost_and_grad_as_a_list_is_accepted():
+    report = check_gradient(lambda x: list(ufldl_quadratic(x)), np.array([4.0, 10.0]))
+    assert report.passed
+
+
 def test_theta_is_never_modified():
     fun, theta, layout = small_net()
     before = theta.copy()
@@ -130,6 +135,19 @@ def test_report_blocks_worst_and_rendering():
     assert "FAILED" in str(bad) and "W2[1, 2]" in str(bad)
     with pytest.raises(GradientCheckFailed, match="W2"):
         bad.raise_if_failed()
+
+
+def test_block_above_tol_in_a_passing_check_is_not_called_failed():
+    w = np.r_[np.full(10, 1e4), 1.0]
+
+    def fun(x):
+        g = w * x
+        g[10] += 1e-6  # tiny error in a block that is a tiny part of the norm
+        return 0.5 * float(np.sum(w * x * x)), g
+
+    report = check_gradient(fun, np.ones(11), blocks={"a": (10,), "b": (1,)})
+    assert report.passed and report.block_errors["b"] > report.tol
+    assert "above tol" in str(report) and "FAIL" not in str(report)
 
 
 def test_blocks_as_mapping_and_fortran_order():

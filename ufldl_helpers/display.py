@@ -26,6 +26,7 @@ __all__ = [
     "plot_gradient_check",
     "plot_hyperparameter_sweep",
     "plot_kl_penalty",
+    "plot_whitening",
 ]
 
 
@@ -131,9 +132,11 @@ def display_network(A, cols: int | None = None, normalize: bool = True, ax=None,
     if ax is None:
         import matplotlib.pyplot as plt
 
+        # at least ~1.2 screen pixels per mosaic pixel at dpi 100, so 1-pixel gaps stay visible
         height, width = mosaic.shape
-        scale = 5.0 / max(height, width)
-        fig, ax = plt.subplots(figsize=(max(2.0, width * scale), max(2.0, height * scale)))
+        side = min(10.0, max(4.0, max(height, width) / 80))
+        scale = side / max(height, width)
+        fig, ax = plt.subplots(figsize=(width * scale, height * scale))
     else:
         fig = ax.figure
     ax.imshow(mosaic, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
@@ -399,5 +402,47 @@ def plot_hyperparameter_sweep(sweep, names=None):
             ax.set_axis_off()
         for ax, (value, result) in zip(row, sweep[name].items(), strict=False):
             plot_filters(result, title=f"{name} = {value:g}", ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def plot_whitening(raw, whitened, index: int = 0):
+    """One image before and after whitening, and the radial power spectra of all of them.
+
+    Parameters
+    ----------
+    raw, whitened : (n, n, k) ndarray
+        E.g. :func:`ufldl_helpers.data.load_raw_natural_images` and
+        :func:`ufldl_helpers.data.load_natural_images`.
+    index : int
+        Which image to show.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from ufldl_helpers.whitening import radial_power_spectrum
+
+    raw = check_array(raw, "raw", ndim=3)
+    whitened = check_array(whitened, "whitened", ndim=3)
+    index = check_scalar(index, "index", low=0, high=raw.shape[2] - 1, integer=True)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    for ax, img, title in ((axes[0], raw, "raw"), (axes[1], whitened, "whitened")):
+        im = img[:, :, index]
+        lim = np.percentile(np.abs(im - im.mean()), 99.5)
+        ax.imshow(im, cmap="gray", vmin=im.mean() - lim, vmax=im.mean() + lim)
+        ax.set_title(f"{title} image {index}")
+        ax.set_axis_off()
+    for img, label in ((raw, "raw"), (whitened, "whitened")):
+        f, power = radial_power_spectrum(img)
+        axes[2].loglog(f, power / power[0], label=label)
+    f = np.arange(1.0, raw.shape[0] // 2)
+    axes[2].loglog(f, f**-2.0, "k:", lw=1, label="1/f^2")
+    axes[2].set_xlabel("spatial frequency f (cycles per image)")
+    axes[2].set_ylabel("power / power at f = 1")
+    axes[2].set_title("Radial power spectrum, mean of all images")
+    axes[2].legend()
     fig.tight_layout()
     return fig

@@ -53,6 +53,8 @@ FIT_TOL = 1e-6
 REG_RESIDUAL_TOL = 1e-3
 REG_RATIOS = (1.0, 0.5, 2.0, -1.0, -0.5, -2.0)
 MAX_KINK_PROBES = 10
+# A one-parameter fit through a single entry always "fits": demand at least this many entries.
+MIN_FIT_ENTRIES = 2
 # A block error below this may be the truncation error of central differences; above it the
 # formula's error is implausible and no extra evaluations are spent on it.
 TRUNCATION_SUSPECT = 1e-6
@@ -135,6 +137,14 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
         per_block.append(finding)
         explained.add(b["name"])
     findings += per_block
+    # Blocks too small for a fit of their own join a constant found elsewhere if they agree.
+    for b in failing:
+        if b["name"] not in explained and b["n"].size < MIN_FIT_ENTRIES and np.any(b["n"]):
+            for c in dict.fromkeys(scale_fits.values()):
+                if relative_error(c * b["n"], b["a"]) < fit_tol:
+                    scale_fits[b["name"]] = c
+                    explained.add(b["name"])
+                    break
     findings += _scale_findings(scale_fits, blocks)
 
     unexplained = [b for b in failing if b["name"] not in explained]
@@ -314,7 +324,7 @@ def _regularization(b, lambda_, bias) -> Finding | None:
         return None
     d, p = b["n"] - b["a"], b["p"]
     pp = float(p @ p)
-    if pp == 0.0:
+    if np.count_nonzero(p) < MIN_FIT_ENTRIES:
         return None
     k = float(d @ p) / pp
     resid = float(np.linalg.norm(d - k * p) / np.linalg.norm(d))
@@ -359,7 +369,7 @@ def _times(r: float) -> str:
 def _scale_fit(b, fit_tol) -> float | None:
     n, a = b["n"], b["a"]
     nn = float(n @ n)
-    if nn == 0.0 or not np.any(a):
+    if np.count_nonzero(n) < MIN_FIT_ENTRIES or not np.any(a):
         return None
     c = float(a @ n) / nn
     resid = float(np.linalg.norm(a - c * n) / np.linalg.norm(a))
@@ -526,7 +536,8 @@ def _localized(unexplained, passing) -> Finding:
         hint = ("the later layers are right and the earlier ones wrong, so the error is in the "
                 "backward step delta_{l-1} = (W_l.T @ delta_l) * f'(z_{l-1}): most often the "
                 "hidden activation's derivative (f(z) instead of f'(z), or f' applied to a "
-                "instead of z)")
+                "instead of z), or a term that enters delta_{l-1} only, such as the sparsity "
+                "penalty")
     elif None not in bad_layers | good_layers and min(bad_layers) > max(good_layers):
         hint = ("the earlier layers are right but the last ones wrong: look at terms that only "
                 "the last layers have, such as their weight decay or an output-only constant")

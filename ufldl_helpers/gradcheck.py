@@ -175,7 +175,7 @@ def _as_cost(value, name: str, where: str = "", allow_complex: bool = False):
 
 def _split(result, name: str, where: str = ""):
     """Split a return value into ``(cost, grad or None)``."""
-    if isinstance(result, tuple):
+    if isinstance(result, (tuple, list)):
         if len(result) != 2:
             raise TypeError(f"{name} must return (cost, grad), got a tuple of length "
                             f"{len(result)}{_describe_call(where)}")
@@ -224,13 +224,12 @@ class _CostFunction:
     def __call__(self, x, where: str = "", allow_complex: bool = False):
         arg = x.copy() if self.copy_argument else x
         value = _call(self.fun, arg, self.name, where)
-        if isinstance(value, tuple):
+        if isinstance(value, (tuple, list)):
             value = _split(value, self.name, where)[0]
         return _as_cost(value, self.name, where, allow_complex=allow_complex)
 
 
 def _check_theta(theta) -> np.ndarray:
-    theta = np.asarray(theta) if isinstance(theta, np.ndarray) else theta
     return check_array(theta, "theta", ndim=1)
 
 
@@ -308,7 +307,7 @@ def _finite_differences(cost: _CostFunction, theta: np.ndarray, indices: np.ndar
                 lo = x[k]
                 fm = cost.fun(x.copy() if cost.copy_argument else x)
                 x[k] = t
-                if type(fp) is tuple:
+                if type(fp) in (tuple, list):
                     fp, fm = fp[0], fm[0]
                 out[j] = (fp - fm) / (hi - lo)
             elif method == "forward":
@@ -316,14 +315,14 @@ def _finite_differences(cost: _CostFunction, theta: np.ndarray, indices: np.ndar
                 hi = x[k]
                 fp = cost.fun(x.copy() if cost.copy_argument else x)
                 x[k] = t
-                if type(fp) is tuple:
+                if type(fp) in (tuple, list):
                     fp = fp[0]
                 out[j] = (fp - f0) / (hi - t)
             else:
                 x[k] = t + 1j * epsilon
                 fp = cost.fun(x.copy() if cost.copy_argument else x)
                 x[k] = t
-                if type(fp) is tuple:
+                if type(fp) in (tuple, list):
                     fp = fp[0]
                 if not np.iscomplexobj(fp):
                     raise TypeError("the cost came back real for a complex theta, so the "
@@ -479,6 +478,13 @@ class GradientCheck:
                 f"(tol {self.tol:g}; {coverage} coordinates, {self.method} differences, "
                 f"epsilon {self.epsilon:g})")
 
+    def _block_status(self, ok: bool) -> str:
+        # A block may sit slightly above tol while the whole check passes (its entries are a
+        # small part of the total norm): say so rather than print FAIL under "passed".
+        if ok:
+            return "ok"
+        return "FAIL" if not self.passed else "above tol"
+
     def _block_rows(self):
         for name in self.layout.names:
             if name in self.block_errors:
@@ -492,7 +498,7 @@ class GradientCheck:
             lines.append("  per block:")
             for name, shape, err, ok in self._block_rows():
                 lines.append(f"    {name:<{width}}  {shape!s:<12} {err:10.3g}  "
-                             f"{'ok' if ok else 'FAIL'}")
+                             f"{self._block_status(ok)}")
         if not self.passed and self.worst:
             lines.append("  worst entries (numerical vs analytic):")
             width = max(len(w.label) for w in self.worst)
@@ -513,7 +519,7 @@ class GradientCheck:
                          '<th></th></tr>')
             for name, shape, err, ok in self._block_rows():
                 parts.append(f"<tr><td>{esc(name)}</td><td>{esc(str(shape))}</td>"
-                             f"<td>{err:.3g}</td><td>{'ok' if ok else '<b>FAIL</b>'}</td></tr>")
+                             f"<td>{err:.3g}</td><td>{esc(self._block_status(ok))}</td></tr>")
             parts.append("</table>")
         if not self.passed and self.worst:
             parts.append("<table><tr><th>worst entry</th><th>numerical</th><th>analytic</th>"
@@ -575,9 +581,9 @@ def check_gradient(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1
     Parameters
     ----------
     fun : callable
-        ``fun(theta) -> (cost, grad)`` with ``grad`` of theta's shape. It always receives a
-        copy, so a function that modifies its argument cannot corrupt the check (the doctor
-        reports it).
+        ``fun(theta) -> (cost, grad)`` with ``grad`` of theta's shape. It never sees the
+        caller's array, only copies; if the first call modifies its argument, every later call
+        gets a fresh copy, so the check stays valid (and the doctor reports ``mutates_theta``).
     theta : (n,) float ndarray
         Point of the check.
     epsilon : float, optional
@@ -613,6 +619,14 @@ def check_gradient(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1
     Returns
     -------
     GradientCheck
+
+    Notes
+    -----
+    Cost: two calls of ``fun`` (validation, and the probes for mutation and randomness), then
+    two cost evaluations per checked coordinate (one for ``"forward"`` and ``"complex"``). Only
+    when the check fails does the doctor evaluate more: up to 40 costs per failing block to
+    look for kinks, and two per coordinate of failing blocks whose error is below 1e-6, to
+    tell truncation error from a bug.
 
     Raises
     ------
