@@ -52,14 +52,9 @@ def kernel_env():
 def _execute(nb, env, tmp_path: Path):
     """Run every cell (errors recorded, not raised) and return the executed notebook."""
     nb = copy.deepcopy(nb)
-    old = dict(os.environ)
-    os.environ.update(env)  # the kernel process inherits PYTHONPATH
-    try:
-        nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                                resources={"metadata": {"path": str(tmp_path)}}).execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
+    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute(env=env)  # passed on to the kernel manager: the kernel gets PYTHONPATH
     return nb
 
 
