@@ -1,0 +1,587 @@
+"""Fixtures for the end-to-end tests: a throwaway JupyterLab server driven by headless Chromium.
+
+The ``lab`` fixture starts ``jupyter lab`` on a free loopback port with a random token, serving a
+temporary copy of ``notebooks/`` (outputs stripped, so everything checked was produced in the
+browser and the repository's files are never rewritten), and opens Debian's Chromium through
+Playwright with an explicit ``executable_path`` (a test tool's own browser download does not work
+on these machines). ``lab.check(path)`` opens one notebook, runs all cells from the Run menu, waits
+for the kernel to go idle, checks errors and widgets, moves every slider, and saves a screenshot
+under ``build/browser/``.
+
+Missing Chromium or Playwright skips these tests, unless ``UFLDL_REQUIRE_BROWSER=1`` (set by CI),
+which turns the skip into a failure naming what is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+ARTIFACTS_DIR = Path(os.environ.get("UFLDL_BROWSER_ARTIFACTS", REPO_ROOT / "build" / "browser"))
+CHROMIUM = os.environ.get("UFLDL_CHROMIUM", "/usr/bin/chromium")
+# Without the networking flags Chromium keeps dialling Google's hosts, which this network refuses.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+)
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+# Bounded waits, generous because the machine is shared by several people on 2 cores.
+SERVER_START_TIMEOUT = 120.0
+PAGE_LOAD_TIMEOUT = 120.0
+RUN_ALL_TIMEOUT = 300.0
+SLIDER_TIMEOUT = 60.0
+POLL = 0.5
+MAX_SLIDERS_PER_NOTEBOOK = 6
+
+# User settings for the throwaway server: no news/update toasts over the notebook, and every cell
+# attached to the DOM (the default windowing may detach off-screen cells, hiding their outputs).
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
+        "windowingMode": "none",
+        "scrollPastEnd": False,
+    },
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "browser: end-to-end test in JupyterLab + headless Chromium (needs /usr/bin/chromium and "
+        "playwright; skipped without them unless UFLDL_REQUIRE_BROWSER=1)",
+    )
+
+
+def browser_stack_problem() -> str | None:
+    """Say what is missing for the browser tests, or None when everything is there."""
+    missing = []
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        missing.append(f"Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    if importlib.util.find_spec("playwright") is None:
+        missing.append(f"the Python package playwright in {sys.executable} "
+                       "(python -m pip install playwright; never `playwright install`)")
+    if importlib.util.find_spec("jupyterlab") is None:
+        missing.append(f"jupyterlab in {sys.executable}")
+    if not missing:
+        return None
+    return "browser tests need " + " and ".join(missing) + "; run .ci/install_browser.sh"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip, or fail when CI demands the browser tests (``UFLDL_REQUIRE_BROWSER=1``)."""
+    if os.environ.get("UFLDL_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"UFLDL_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+# --------------------------------------------------------------------------- the server
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _strip_outputs(src: Path, dst: Path) -> None:
+    """Copy a notebook without outputs or execution counts."""
+    nb = json.loads(src.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+    dst.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+
+
+class LabServer:
+    """A ``jupyter lab`` process serving ``root`` on 127.0.0.1, and its REST API."""
+
+    def __init__(self, root: Path, state_dir: Path):
+        self.root = root
+        self.token = secrets.token_hex(16)
+        self.log_path = state_dir / "jupyter-lab.log"
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+        # Isolated Jupyter state: the developer's own settings and workspaces must not leak in.
+        for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
+                         ("JUPYTER_RUNTIME_DIR", "runtime"),
+                         ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+                         ("JUPYTERLAB_WORKSPACES_DIR", "workspaces")):
+            env[var] = str(state_dir / sub)
+            (state_dir / sub).mkdir(parents=True, exist_ok=True)
+        for rel, value in LAB_SETTINGS.items():
+            path = state_dir / "settings" / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(value), encoding="utf-8")
+        self.port = _free_port()
+        cmd = [
+            sys.executable, "-m", "jupyter", "lab", "--no-browser",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-root")
+        self._log = open(self.log_path, "wb")  # a file, not a pipe: a full pipe would block it
+        self.proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def page_url(self, notebook: str) -> str:
+        return f"{self.base_url}/doc/tree/{quote(notebook)}?token={self.token}"
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def api(self, method: str, path: str, timeout: float = 10.0):
+        req = urllib.request.Request(f"{self.base_url}/api/{path}", method=method,
+                                     headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            body = resp.read()
+        return json.loads(body) if body else None
+
+    def wait_until_up(self, timeout: float = SERVER_START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with {self.proc.returncode}:\n"
+                                   f"{self.log_tail()}")
+            with contextlib.suppress(OSError, ValueError):
+                self.api("GET", "status", timeout=5)
+                return
+            time.sleep(0.25)
+        raise RuntimeError(f"jupyter lab did not answer /api/status within {timeout:.0f} s:\n"
+                           f"{self.log_tail()}")
+
+    def session_for(self, notebook: str) -> dict | None:
+        for session in self.api("GET", "sessions"):
+            if session.get("path") == notebook:
+                return session
+        return None
+
+    def kernel_state(self, notebook: str) -> str | None:
+        session = self.session_for(notebook)
+        if session is None:
+            return None
+        return self.api("GET", f"kernels/{session['kernel']['id']}").get("execution_state")
+
+    def shutdown_session(self, notebook: str) -> None:
+        session = self.session_for(notebook)
+        if session is not None:
+            self.api("DELETE", f"sessions/{session['id']}", timeout=30)
+
+    def stop(self) -> None:
+        """Shut kernels and server down; escalate to signals if the server does not comply."""
+        try:
+            if self.proc.poll() is None:
+                with contextlib.suppress(OSError, ValueError):
+                    for session in self.api("GET", "sessions"):
+                        self.api("DELETE", f"sessions/{session['id']}", timeout=30)
+                with contextlib.suppress(OSError, ValueError):
+                    self.api("POST", "shutdown", timeout=10)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=30)
+            for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 10)):
+                if self.proc.poll() is not None:
+                    break
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, sig)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=wait)
+        finally:
+            self._log.close()
+
+
+# --------------------------------------------------------------------------- the notebook driver
+
+# Text the ipywidgets renderer shows instead of a control when the model or the front end is
+# missing, and the plain-text repr a notebook shows when no widget renderer exists at all.
+_WIDGET_FAILURE_TEXT = ("Loading widget...", "Error displaying widget")
+_WIDGET_REPR = re.compile(r"^[A-Z]\w*\((value|children|description|options|layout|min|max)=|"
+                          r"^(interactive|Output)\(")
+_TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s*\w*(Error|Exception)\b",
+                        re.MULTILINE)
+
+# One pass over the open notebook's DOM. Top-level outputs are those of a cell, nested ones live
+# inside an ipywidgets Output widget.
+_SCAN_JS = r"""
+() => {
+  const panel = document.querySelector('.jp-NotebookPanel');
+  if (!panel) return null;
+  const cells = [...panel.querySelectorAll('.jp-Notebook-cell')];
+  const cellIndex = el => cells.indexOf(el.closest('.jp-Notebook-cell'));
+  const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+      .map(e => e.textContent.trim());
+  const stderr = [...panel.querySelectorAll(
+      '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+      .map(e => ({cell: cellIndex(e), text: e.textContent}));
+  const plain = [...panel.querySelectorAll(
+      '.jp-OutputArea-output[data-mime-type="text/plain"]')]
+      .map(e => ({cell: cellIndex(e), text: e.textContent.trim()}));
+  const outputs = [...panel.querySelectorAll('.jp-OutputArea-output')];
+  const topLevel = outputs.filter(e => !e.parentElement.closest('.widget-output'));
+  const widgetOutputs = topLevel.filter(e => e.querySelector(':scope > .jupyter-widgets'));
+  const widgetText = topLevel.filter(e => !e.hasAttribute('data-mime-type'))
+      .map(e => ({cell: cellIndex(e), text: e.textContent.trim().slice(0, 200)}));
+  const widgetErrors = [...panel.querySelectorAll('.jupyter-widgets-error-widget')]
+      .map(e => ({cell: cellIndex(e), text: e.textContent.trim().slice(0, 200)}));
+  const sliders = [...panel.querySelectorAll('.widget-slider')].map(e => ({
+      cell: cellIndex(e),
+      label: (e.querySelector('.widget-label') || {}).textContent || '',
+      live: !!e.querySelector('.noUi-handle[role="slider"]'),
+      value: (e.querySelector('.noUi-handle') || {getAttribute: () => null})
+          .getAttribute('aria-valuenow')}));
+  const count = sel => panel.querySelectorAll(sel).length;
+  const controls = {
+      slider: sliders.filter(s => s.live).length,
+      dropdown: count('.widget-dropdown select'),
+      button: count('.jupyter-widgets button'),
+      checkbox: count('.widget-checkbox input'),
+      text: count('.widget-text input, .widget-textarea textarea'),
+      output: count('.widget-output'),
+  };
+  return {cells: cells.length, prompts, stderr, plain, widgetOutputs: widgetOutputs.length,
+          widgetText, widgetErrors, sliders, controls};
+}
+"""
+
+# A fingerprint of everything the outputs show, minus the sliders themselves (their readout moves
+# whenever the slider does): text, image data, SVG.
+_SIGNATURE_JS = r"""
+() => {
+  const hash = s => {
+    let h = 0;
+    for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+    return s.length + ':' + h;
+  };
+  const panel = document.querySelector('.jp-NotebookPanel');
+  const parts = [];
+  for (const out of panel.querySelectorAll('.jp-OutputArea-output')) {
+    if (out.querySelector('.jp-OutputArea-output')) continue;
+    const clone = out.cloneNode(true);
+    clone.querySelectorAll('.widget-slider, input, select').forEach(e => e.remove());
+    parts.push(clone.textContent);
+    clone.querySelectorAll('img').forEach(i => parts.push(hash(i.getAttribute('src') || '')));
+    clone.querySelectorAll('svg').forEach(s => parts.push(hash(s.outerHTML)));
+  }
+  return hash(parts.join('\u0000'));
+}
+"""
+
+
+@dataclass
+class SliderMove:
+    """What moving one slider by one step did."""
+
+    label: str
+    cell: int
+    value_before: str | None
+    value_after: str | None
+    changed_output: bool
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NotebookRun:
+    """The outcome of running one notebook in the browser."""
+
+    notebook: str
+    screenshot: Path
+    executed_cells: int = 0
+    expected_cells: int = 0
+    widget_outputs: int = 0
+    controls: dict = field(default_factory=dict)
+    slider_moves: list[SliderMove] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _errors(scan: dict) -> list[str]:
+    """Tracebacks and widget failures visible anywhere in the notebook."""
+    found = []
+    for item in scan["stderr"]:
+        if _TRACEBACK.search(item["text"]):
+            lines = [ln for ln in item["text"].strip().splitlines() if ln.strip()]
+            found.append(f"cell {item['cell']}: {lines[-1] if lines else '?'}")
+    for item in scan["widgetErrors"]:
+        found.append(f"cell {item['cell']}: widget failed to render: {item['text']}")
+    for item in scan["widgetText"]:
+        if item["text"].startswith(_WIDGET_FAILURE_TEXT):
+            found.append(f"cell {item['cell']}: widget not rendered: {item['text']}")
+    for item in scan["plain"]:
+        if _WIDGET_REPR.match(item["text"]):
+            found.append(f"cell {item['cell']}: widget shown as text, no live control: "
+                         f"{item['text'][:80]}")
+    return found
+
+
+def _stored_widget_outputs(nb: dict) -> int:
+    return sum(WIDGET_MIME in out.get("data", {})
+               for cell in nb.get("cells", []) if cell.get("cell_type") == "code"
+               for out in cell.get("outputs", []))
+
+
+def _code_cells(nb: dict) -> int:
+    return sum(cell.get("cell_type") == "code" and "".join(cell.get("source", "")).strip() != ""
+               for cell in nb.get("cells", []))
+
+
+class Lab:
+    """Open notebooks of a running :class:`LabServer` in a Playwright browser context."""
+
+    def __init__(self, server: LabServer, context, artifacts: Path):
+        self.server = server
+        self.context = context
+        self.artifacts = artifacts
+
+    def add_notebook(self, relpath: str, nb: dict) -> str:
+        """Write a notebook (as a dict) into the served folder; return its served path."""
+        dst = self.server.root / relpath
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        dst.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+        return relpath
+
+    def check(self, notebook: str, *, stored: dict | None = None) -> NotebookRun:
+        """Run ``notebook`` (path under the served root) and raise AssertionError on problems.
+
+        ``stored`` is the notebook as kept in the repository (with outputs); the number of widget
+        outputs in it is the least the browser must render as live widgets.
+        """
+        nb = json.loads((self.server.root / notebook).read_text(encoding="utf-8"))
+        stored = stored if stored is not None else nb
+        name = re.sub(r"[^\w.-]+", "_", notebook.removesuffix(".ipynb"))
+        run = NotebookRun(notebook=notebook, screenshot=self.artifacts / f"{name}.png",
+                          expected_cells=_code_cells(nb))
+        start = time.monotonic()
+        page = self.context.new_page()
+        console_errors: list[str] = []
+        page.on("console",
+                lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
+        try:
+            self._open(page, notebook)
+            self._run_all(page, notebook, run)
+            scan = self._wait_for_widgets(page)
+            run.widget_outputs = scan["widgetOutputs"]
+            run.controls = scan["controls"]
+            errors = _errors(scan)
+            run.problems += [f"after Run All Cells: {e}" for e in errors]
+            if run.executed_cells < run.expected_cells and not errors:
+                run.problems.append(f"only {run.executed_cells} of {run.expected_cells} code "
+                                    "cells ran")
+            wanted = _stored_widget_outputs(stored)
+            if run.widget_outputs < wanted:
+                run.problems.append(f"{run.widget_outputs} widget outputs rendered as live "
+                                    f"widgets, the stored notebook has {wanted}")
+            dead = [s for s in scan["sliders"] if not s["live"]]
+            if dead:
+                run.problems.append(f"{len(dead)} slider(s) without a draggable handle, e.g. "
+                                    f"{dead[0]['label']!r} in cell {dead[0]['cell']}")
+            if not errors:
+                self._move_sliders(page, notebook, scan, run)
+        except Exception as exc:  # a timeout or a driver error is a finding too, with context
+            run.problems.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+        finally:
+            run.seconds = time.monotonic() - start
+            with contextlib.suppress(Exception):
+                self._screenshot(page, run.screenshot)
+            with contextlib.suppress(Exception):
+                page.close()
+            with contextlib.suppress(OSError, ValueError):
+                self.server.shutdown_session(notebook)
+        if run.problems:
+            detail = "\n  ".join(run.problems)
+            hint = ("\n  browser console errors: " + " | ".join(console_errors[:5])
+                    if console_errors else "")
+            raise AssertionError(f"{notebook} in JupyterLab ({run.seconds:.0f} s, screenshot "
+                                 f"{run.screenshot}):\n  {detail}{hint}")
+        return run
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _open(self, page, notebook: str) -> None:
+        page.goto(self.server.page_url(notebook), timeout=PAGE_LOAD_TIMEOUT * 1000)
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-cell",
+                               timeout=PAGE_LOAD_TIMEOUT * 1000)
+        # The status bar says "| Idle" once the front end holds a started kernel.
+        page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\|\s*Idle")).first.wait_for(
+            timeout=PAGE_LOAD_TIMEOUT * 1000)
+        with contextlib.suppress(Exception):  # the file browser only narrows the screenshot
+            page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").first.click(
+                timeout=5000)
+
+    def _run_all(self, page, notebook: str, run: NotebookRun) -> None:
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).first.click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).first.click()
+        # Outputs were stripped, so a numbered prompt can only come from this run. Run All stops
+        # at the first error, leaving later cells unnumbered: an error also ends the wait.
+        deadline = time.monotonic() + RUN_ALL_TIMEOUT
+        settled = 0
+        while time.monotonic() < deadline:
+            scan = page.evaluate(_SCAN_JS)
+            busy = any(p == "[*]:" for p in scan["prompts"])
+            run.executed_cells = sum(bool(re.fullmatch(r"\[\d+\]:", p)) for p in scan["prompts"])
+            finished = run.executed_cells >= run.expected_cells or _errors(scan)
+            idle = not busy and self.server.kernel_state(notebook) == "idle"
+            settled = settled + 1 if (finished and idle) else 0
+            if settled >= 2:
+                return
+            time.sleep(POLL)
+        raise TimeoutError(f"Run All Cells did not finish within {RUN_ALL_TIMEOUT:.0f} s "
+                           f"({run.executed_cells} of {run.expected_cells} code cells ran)")
+
+    def _wait_for_widgets(self, page) -> dict:
+        """Scan once widget views have left their "Loading widget..." placeholder (bounded)."""
+        deadline = time.monotonic() + SLIDER_TIMEOUT
+        while True:
+            scan = page.evaluate(_SCAN_JS)
+            loading = any(w["text"].startswith("Loading widget") for w in scan["widgetText"])
+            if not loading or time.monotonic() > deadline:
+                return scan
+            time.sleep(POLL)
+
+    def _wait_quiet(self, page, notebook: str, before: str) -> tuple[bool, str]:
+        """Wait for the outputs to change and settle (kernel idle, same fingerprint twice)."""
+        deadline = time.monotonic() + SLIDER_TIMEOUT
+        last, stable = None, 0
+        while time.monotonic() < deadline:
+            sig = page.evaluate(_SIGNATURE_JS)
+            idle = self.server.kernel_state(notebook) == "idle"
+            stable = stable + 1 if (sig == last and idle) else 0
+            last = sig
+            if sig != before and stable >= 2:
+                return True, sig
+            time.sleep(POLL)
+        return last != before, last
+
+    def _move_sliders(self, page, notebook: str, scan: dict, run: NotebookRun) -> None:
+        handles = page.locator(".jp-NotebookPanel .widget-slider .noUi-handle[role='slider']")
+        errors_before = set(_errors(scan))
+        for i in range(min(handles.count(), MAX_SLIDERS_PER_NOTEBOOK)):
+            info = [s for s in scan["sliders"] if s["live"]][i]
+            handle = handles.nth(i)
+            before_value = handle.get_attribute("aria-valuenow")
+            before = page.evaluate(_SIGNATURE_JS)
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            handle.press("ArrowRight")
+            if handle.get_attribute("aria-valuenow") == before_value:  # already at its maximum
+                handle.press("ArrowLeft")
+            after_value = handle.get_attribute("aria-valuenow")
+            changed, _ = self._wait_quiet(page, notebook, before)
+            new_errors = [e for e in _errors(page.evaluate(_SCAN_JS)) if e not in errors_before]
+            move = SliderMove(label=info["label"], cell=info["cell"], value_before=before_value,
+                              value_after=after_value, changed_output=changed, errors=new_errors)
+            run.slider_moves.append(move)
+            errors_before.update(new_errors)
+            if after_value == before_value:
+                run.problems.append(f"slider {move.label!r} in cell {move.cell} did not move "
+                                    "with the arrow keys")
+            for err in new_errors:
+                run.problems.append(f"after moving slider {move.label!r} "
+                                    f"({before_value} -> {after_value}): {err}")
+        if run.slider_moves and not any(m.changed_output for m in run.slider_moves):
+            run.problems.append("moving the sliders changed no figure or text: "
+                                + ", ".join(repr(m.label) for m in run.slider_moves))
+
+    def _screenshot(self, page, path: Path) -> None:
+        """Screenshot with the viewport stretched to show the whole notebook (capped)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        height = page.evaluate(
+            "() => { const s = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');"
+            " return s ? s.scrollHeight : 0; }")
+        viewport = page.viewport_size or {"width": 1280, "height": 900}
+        page.set_viewport_size({"width": viewport["width"],
+                                "height": int(min(max(viewport["height"], height + 160), 12000))})
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(path))
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def browser_stack() -> str:
+    """Path of the Chromium executable; skips (or fails under CI) when the stack is missing."""
+    problem = browser_stack_problem()
+    if problem:
+        skip_or_fail(problem)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def lab_server(browser_stack, tmp_path_factory):
+    """A JupyterLab server over a stripped temporary copy of ``notebooks/``."""
+    base = tmp_path_factory.mktemp("jupyterlab")
+    root = base / "root"
+    (root / "notebooks").mkdir(parents=True)
+    if NOTEBOOKS_DIR.is_dir():
+        shutil.copytree(NOTEBOOKS_DIR, root / "notebooks", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        for nb_path in (root / "notebooks").rglob("*.ipynb"):
+            _strip_outputs(nb_path, nb_path)
+    if (REPO_ROOT / "data").is_dir():  # notebooks may reach ../data as in the repository
+        (root / "data").symlink_to(REPO_ROOT / "data")
+    server = LabServer(root, base / "state")
+    try:
+        server.wait_until_up()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_context(browser_stack, tmp_path_factory):
+    """A headless Chromium (fresh profile) driven by Playwright; closed at the end."""
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=browser_stack, headless=True,
+            args=list(CHROMIUM_FLAGS), viewport={"width": 1280, "height": 900})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture(scope="session")
+def lab(lab_server, browser_context) -> Lab:
+    """Driver for notebooks served by :func:`lab_server`; screenshots go to build/browser/."""
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    return Lab(lab_server, browser_context, ARTIFACTS_DIR)

@@ -1,0 +1,97 @@
+"""The series in a real browser: every notebook runs in JupyterLab with live widgets.
+
+Two small fixture notebooks prove the harness itself, whatever ``notebooks/`` holds: one whose
+slider drives a printed line and a figure (must pass), one whose widget callback raises once the
+slider moves (the harness must report it, a failure nbval cannot see because no widget front end
+runs there). Then every ``notebooks/*.ipynb`` is run the same way.
+
+Run with ``python -m pytest -m browser tests/browser -q``; screenshots land in ``build/browser/``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+
+_IMPORTS = """\
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+import ufldl_helpers  # the kernel must import the package from the repository root
+"""
+
+_SLIDER = """\
+slider = widgets.IntSlider(value=3, min=1, max=9, description="n")
+
+def show(n):
+{check}    fig, ax = plt.subplots(figsize=(4, 2.2))
+    ax.plot(range(n + 1), [k * k for k in range(n + 1)], marker="o")
+    ax.set_title(f"k^2 for k <= {{n}}")
+    plt.show()
+    print(f"sum of squares up to {{n}}: {{sum(k * k for k in range(n + 1))}}")
+
+display(slider, widgets.interactive_output(show, {{"n": slider}}))
+"""
+
+_BROKEN_CHECK = """\
+    if n != 3:
+        raise ValueError(f"broken callback on purpose (n={n})")
+"""
+
+
+def _notebook(*sources: str) -> dict:
+    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": src} for src in sources]
+    cells.insert(0, {"cell_type": "markdown", "metadata": {},
+                     "source": "# Browser-harness fixture\nA slider driving a figure and a line."})
+    return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                        "language": "python"},
+                         "language_info": {"name": "python"}}}
+
+
+def test_fixture_slider_drives_figure_and_text(lab):
+    nb = lab.add_notebook("fixtures/slider_ok.ipynb",
+                          _notebook(_IMPORTS, _SLIDER.format(check="")))
+    run = lab.check(nb)
+    assert run.executed_cells == run.expected_cells == 2
+    assert run.widget_outputs == 2  # the slider and the Output widget it drives
+    assert run.controls["slider"] == 1 and run.controls["output"] == 1
+    [move] = run.slider_moves
+    assert (move.value_before, move.value_after) == ("3.0", "4.0")
+    assert move.changed_output and not move.errors
+    assert run.screenshot.stat().st_size > 10_000
+
+
+def test_fixture_broken_widget_callback_fails(lab):
+    nb = lab.add_notebook("fixtures/slider_broken.ipynb",
+                          _notebook(_IMPORTS, _SLIDER.format(check=_BROKEN_CHECK)))
+    with pytest.raises(AssertionError) as info:
+        lab.check(nb)
+    message = str(info.value)
+    assert "after moving slider 'n' (3.0 -> 4.0)" in message
+    assert "ValueError: broken callback on purpose (n=4)" in message
+
+
+def test_fixture_cell_error_fails(lab):
+    nb = lab.add_notebook("fixtures/cell_error.ipynb",
+                          _notebook(_IMPORTS, "1 / 0", "print('never reached')"))
+    with pytest.raises(AssertionError, match=r"cell \d+: ZeroDivisionError: division by zero"):
+        lab.check(nb)
+
+
+@pytest.mark.skipif(not NOTEBOOKS, reason=f"no notebooks in {NOTEBOOKS_DIR} yet")
+@pytest.mark.parametrize("path", NOTEBOOKS or [None], ids=[p.name for p in NOTEBOOKS] or ["none"])
+def test_notebook_runs_in_jupyterlab(lab, path):
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    run = lab.check(f"notebooks/{path.name}", stored=stored)
+    assert run.executed_cells == run.expected_cells
+    assert run.screenshot.is_file()
