@@ -113,12 +113,17 @@ def _free_port() -> int:
 
 
 def _strip_outputs(src: Path, dst: Path) -> None:
-    """Copy a notebook without outputs or execution counts."""
+    """Copy a notebook without outputs or execution counts, on the server's own python3 kernel.
+
+    A kernel name from the author's machine would stop JupyterLab at a "Select Kernel" dialog.
+    """
     nb = json.loads(src.read_text(encoding="utf-8"))
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
             cell["outputs"] = []
             cell["execution_count"] = None
+    nb.setdefault("metadata", {})["kernelspec"] = {
+        "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     dst.write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
 
@@ -256,6 +261,8 @@ _SCAN_JS = r"""
   const outputs = [...panel.querySelectorAll('.jp-OutputArea-output')];
   const topLevel = outputs.filter(e => !e.parentElement.closest('.widget-output'));
   const widgetOutputs = topLevel.filter(e => e.querySelector(':scope > .jupyter-widgets'));
+  const images = topLevel.filter(e => (e.getAttribute('data-mime-type') || '')
+      .startsWith('image/') && e.querySelector('img, svg'));
   const widgetText = topLevel.filter(e => !e.hasAttribute('data-mime-type'))
       .map(e => ({cell: cellIndex(e), text: e.textContent.trim().slice(0, 200)}));
   const widgetErrors = [...panel.querySelectorAll('.jupyter-widgets-error-widget')]
@@ -276,7 +283,7 @@ _SCAN_JS = r"""
       output: count('.widget-output'),
   };
   return {cells: cells.length, prompts, stderr, plain, widgetOutputs: widgetOutputs.length,
-          widgetText, widgetErrors, sliders, controls};
+          images: images.length, widgetText, widgetErrors, sliders, controls};
 }
 """
 
@@ -325,10 +332,12 @@ class NotebookRun:
     executed_cells: int = 0
     expected_cells: int = 0
     widget_outputs: int = 0
+    figures: int = 0
     controls: dict = field(default_factory=dict)
     slider_moves: list[SliderMove] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    phases: dict = field(default_factory=dict)
 
 
 def _errors(scan: dict) -> list[str]:
@@ -350,8 +359,9 @@ def _errors(scan: dict) -> list[str]:
     return found
 
 
-def _stored_widget_outputs(nb: dict) -> int:
-    return sum(WIDGET_MIME in out.get("data", {})
+def _stored_outputs(nb: dict, is_kind) -> int:
+    """How many cell outputs of a stored notebook have a MIME type accepted by ``is_kind``."""
+    return sum(any(is_kind(mime) for mime in out.get("data", {}))
                for cell in nb.get("cells", []) if cell.get("cell_type") == "code"
                for out in cell.get("outputs", []))
 
@@ -392,10 +402,20 @@ class Lab:
         console_errors: list[str] = []
         page.on("console",
                 lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
+        phase_start = start
+
+        def phase(name):
+            nonlocal phase_start
+            now = time.monotonic()
+            run.phases[name] = round(now - phase_start, 1)
+            phase_start = now
+
         try:
             self._open(page, notebook)
+            phase("open")
             self._run_all(page, notebook, run)
             scan = self._wait_for_widgets(page)
+            phase("run all")
             run.widget_outputs = scan["widgetOutputs"]
             run.controls = scan["controls"]
             errors = _errors(scan)
@@ -403,32 +423,43 @@ class Lab:
             if run.executed_cells < run.expected_cells and not errors:
                 run.problems.append(f"only {run.executed_cells} of {run.expected_cells} code "
                                     "cells ran")
-            wanted = _stored_widget_outputs(stored)
+            run.figures = scan["images"]
+            wanted = _stored_outputs(stored, lambda mime: mime == WIDGET_MIME)
             if run.widget_outputs < wanted:
                 run.problems.append(f"{run.widget_outputs} widget outputs rendered as live "
                                     f"widgets, the stored notebook has {wanted}")
+            wanted = _stored_outputs(stored, lambda mime: mime.startswith("image/"))
+            if run.figures < wanted:
+                run.problems.append(f"{run.figures} figures rendered, the stored notebook has "
+                                    f"{wanted}")
             dead = [s for s in scan["sliders"] if not s["live"]]
             if dead:
                 run.problems.append(f"{len(dead)} slider(s) without a draggable handle, e.g. "
                                     f"{dead[0]['label']!r} in cell {dead[0]['cell']}")
             if not errors:
                 self._move_sliders(page, notebook, scan, run)
+                phase("sliders")
         except Exception as exc:  # a timeout or a driver error is a finding too, with context
             run.problems.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
         finally:
-            run.seconds = time.monotonic() - start
             with contextlib.suppress(Exception):
                 self._screenshot(page, run.screenshot)
+            phase("screenshot")
             with contextlib.suppress(Exception):
                 page.close()
             with contextlib.suppress(OSError, ValueError):
                 self.server.shutdown_session(notebook)
+            run.seconds = time.monotonic() - start
         if run.problems:
             detail = "\n  ".join(run.problems)
             hint = ("\n  browser console errors: " + " | ".join(console_errors[:5])
                     if console_errors else "")
             raise AssertionError(f"{notebook} in JupyterLab ({run.seconds:.0f} s, screenshot "
                                  f"{run.screenshot}):\n  {detail}{hint}")
+        print(f"{notebook}: {run.executed_cells} cells, {run.figures} figures, "
+              f"{run.widget_outputs} widget outputs, "
+              f"controls {run.controls}, sliders moved {len(run.slider_moves)}, "
+              f"phases {run.phases}")
         return run
 
     # -- steps ----------------------------------------------------------------------------

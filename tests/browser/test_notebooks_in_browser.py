@@ -29,16 +29,20 @@ import ufldl_helpers  # the kernel must import the package from the repository r
 """
 
 _SLIDER = """\
-slider = widgets.IntSlider(value=3, min=1, max=9, description="n")
+n_slider = widgets.IntSlider(value=3, min=1, max=9, description="n")
+# Updates only on release: the harness's key press must still reach the kernel.
+scale_slider = widgets.FloatSlider(value=1.0, min=0.5, max=2.0, step=0.5, description="scale",
+                                   continuous_update=False)
 
-def show(n):
+def show(n, scale):
 {check}    fig, ax = plt.subplots(figsize=(4, 2.2))
-    ax.plot(range(n + 1), [k * k for k in range(n + 1)], marker="o")
-    ax.set_title(f"k^2 for k <= {{n}}")
+    ax.plot(range(n + 1), [scale * k * k for k in range(n + 1)], marker="o")
+    ax.set_title(f"{{scale}} k^2 for k <= {{n}}")
     plt.show()
-    print(f"sum of squares up to {{n}}: {{sum(k * k for k in range(n + 1))}}")
+    print(f"sum up to {{n}}: {{scale * sum(k * k for k in range(n + 1))}}")
 
-display(slider, widgets.interactive_output(show, {{"n": slider}}))
+display(n_slider, scale_slider,
+        widgets.interactive_output(show, {{"n": n_slider, "scale": scale_slider}}))
 """
 
 _BROKEN_CHECK = """\
@@ -51,7 +55,7 @@ def _notebook(*sources: str) -> dict:
     cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
               "source": src} for src in sources]
     cells.insert(0, {"cell_type": "markdown", "metadata": {},
-                     "source": "# Browser-harness fixture\nA slider driving a figure and a line."})
+                     "source": "# Browser-harness fixture\nSliders driving a figure and a line."})
     return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
             "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                         "language": "python"},
@@ -63,11 +67,11 @@ def test_fixture_slider_drives_figure_and_text(lab):
                           _notebook(_IMPORTS, _SLIDER.format(check="")))
     run = lab.check(nb)
     assert run.executed_cells == run.expected_cells == 2
-    assert run.widget_outputs == 2  # the slider and the Output widget it drives
-    assert run.controls["slider"] == 1 and run.controls["output"] == 1
-    [move] = run.slider_moves
-    assert (move.value_before, move.value_after) == ("3.0", "4.0")
-    assert move.changed_output and not move.errors
+    assert run.widget_outputs == 3  # two sliders and the Output widget they drive
+    assert run.controls["slider"] == 2 and run.controls["output"] == 1
+    moves = [(m.label, m.value_before, m.value_after) for m in run.slider_moves]
+    assert moves == [("n", "3.0", "4.0"), ("scale", "1.0", "1.5")]
+    assert all(m.changed_output and not m.errors for m in run.slider_moves)
     assert run.screenshot.stat().st_size > 10_000
 
 
