@@ -56,6 +56,7 @@ SERVER_START_TIMEOUT = 120.0
 PAGE_LOAD_TIMEOUT = 120.0
 RUN_ALL_TIMEOUT = 300.0
 SLIDER_TIMEOUT = 60.0
+NO_CHANGE_GRACE = 5.0
 POLL = 0.5
 MAX_SLIDERS_PER_NOTEBOOK = 6
 
@@ -505,41 +506,67 @@ class Lab:
                 return scan
             time.sleep(POLL)
 
-    def _wait_quiet(self, page, notebook: str, before: str) -> tuple[bool, str]:
-        """Wait for the outputs to change and settle (kernel idle, same fingerprint twice)."""
-        deadline = time.monotonic() + SLIDER_TIMEOUT
+    def _wait_quiet(self, page, notebook: str, before: str) -> bool:
+        """Wait until the outputs changed and settled, or stayed put while the kernel idled.
+
+        Settled means the kernel is idle and the fingerprint is the same on consecutive polls. A
+        slow callback keeps the kernel busy, so only ``SLIDER_TIMEOUT`` bounds the wait; an
+        unchanged notebook is accepted after ``NO_CHANGE_GRACE`` seconds of quiet.
+        """
+        start = time.monotonic()
         last, stable = None, 0
-        while time.monotonic() < deadline:
+        while time.monotonic() - start < SLIDER_TIMEOUT:
             sig = page.evaluate(_SIGNATURE_JS)
             idle = self.server.kernel_state(notebook) == "idle"
             stable = stable + 1 if (sig == last and idle) else 0
             last = sig
             if sig != before and stable >= 2:
-                return True, sig
+                return True
+            if sig == before and stable >= 4 and time.monotonic() - start > NO_CHANGE_GRACE:
+                return False
             time.sleep(POLL)
-        return last != before, last
+        return last != before
+
+    def _slider_value(self, slider) -> str:
+        """The readout the learner sees; aria-valuenow (1 decimal) when the readout is hidden."""
+        return slider.evaluate(
+            "e => { const r = e.querySelector('.widget-readout');"
+            " const t = r && r.offsetParent !== null ? r.textContent.trim() : '';"
+            " return t || e.querySelector('.noUi-handle').getAttribute('aria-valuenow'); }")
+
+    def _press(self, slider, key: str, old: str) -> str:
+        """Press ``key`` on the slider's handle; return its value once it moved (bounded)."""
+        slider.locator(".noUi-handle").first.press(key)
+        deadline = time.monotonic() + 3
+        value = self._slider_value(slider)
+        while value == old and time.monotonic() < deadline:
+            time.sleep(0.1)
+            value = self._slider_value(slider)
+        return value
 
     def _move_sliders(self, page, notebook: str, scan: dict, run: NotebookRun) -> None:
-        handles = page.locator(".jp-NotebookPanel .widget-slider .noUi-handle[role='slider']")
+        """Move each live slider one step with the keyboard, as a learner can."""
+        sliders = page.locator(".jp-NotebookPanel .widget-slider:has(.noUi-handle[role='slider'])")
+        live = [s for s in scan["sliders"] if s["live"]]
         errors_before = set(_errors(scan))
-        for i in range(min(handles.count(), MAX_SLIDERS_PER_NOTEBOOK)):
-            info = [s for s in scan["sliders"] if s["live"]][i]
-            handle = handles.nth(i)
-            before_value = handle.get_attribute("aria-valuenow")
+        for i in range(min(sliders.count(), len(live), MAX_SLIDERS_PER_NOTEBOOK)):
+            slider = sliders.nth(i)
+            slider.scroll_into_view_if_needed()
+            before_value = self._slider_value(slider)
             before = page.evaluate(_SIGNATURE_JS)
-            handle.scroll_into_view_if_needed()
-            handle.focus()
-            handle.press("ArrowRight")
-            if handle.get_attribute("aria-valuenow") == before_value:  # already at its maximum
-                handle.press("ArrowLeft")
-            after_value = handle.get_attribute("aria-valuenow")
-            changed, _ = self._wait_quiet(page, notebook, before)
+            slider.locator(".noUi-handle").first.focus()
+            after_value = self._press(slider, "ArrowRight", before_value)
+            if after_value == before_value:  # already at its maximum
+                after_value = self._press(slider, "ArrowLeft", before_value)
+            moved = after_value != before_value
+            changed = self._wait_quiet(page, notebook, before) if moved else False
             new_errors = [e for e in _errors(page.evaluate(_SCAN_JS)) if e not in errors_before]
-            move = SliderMove(label=info["label"], cell=info["cell"], value_before=before_value,
-                              value_after=after_value, changed_output=changed, errors=new_errors)
+            move = SliderMove(label=live[i]["label"], cell=live[i]["cell"],
+                              value_before=before_value, value_after=after_value,
+                              changed_output=changed, errors=new_errors)
             run.slider_moves.append(move)
             errors_before.update(new_errors)
-            if after_value == before_value:
+            if not moved:
                 run.problems.append(f"slider {move.label!r} in cell {move.cell} did not move "
                                     "with the arrow keys")
             for err in new_errors:
