@@ -472,9 +472,9 @@ class Lab:
         # The status bar says "| Idle" once the front end holds a started kernel.
         page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\|\s*Idle")).first.wait_for(
             timeout=PAGE_LOAD_TIMEOUT * 1000)
-        with contextlib.suppress(Exception):  # the file browser only narrows the screenshot
-            page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").first.click(
-                timeout=5000)
+        open_sidebar = page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current")
+        if open_sidebar.count():  # an open file browser would only narrow the screenshot
+            open_sidebar.first.click()
 
     def _run_all(self, page, notebook: str, run: NotebookRun) -> None:
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).first.click()
@@ -488,7 +488,11 @@ class Lab:
             busy = any(p == "[*]:" for p in scan["prompts"])
             run.executed_cells = sum(bool(re.fullmatch(r"\[\d+\]:", p)) for p in scan["prompts"])
             finished = run.executed_cells >= run.expected_cells or _errors(scan)
-            idle = not busy and self.server.kernel_state(notebook) == "idle"
+            state = self.server.kernel_state(notebook)
+            if state in (None, "dead"):
+                raise RuntimeError(f"the kernel is {state or 'gone'} after "
+                                   f"{run.executed_cells} of {run.expected_cells} code cells")
+            idle = not busy and state == "idle"
             settled = settled + 1 if (finished and idle) else 0
             if settled >= 2:
                 return
