@@ -379,6 +379,7 @@ class Lab:
         self.server = server
         self.context = context
         self.artifacts = artifacts
+        self.last_run: NotebookRun | None = None  # kept for tests that expect check() to raise
 
     def add_notebook(self, relpath: str, nb: dict) -> str:
         """Write a notebook (as a dict) into the served folder; return its served path."""
@@ -398,6 +399,7 @@ class Lab:
         name = re.sub(r"[^\w.-]+", "_", notebook.removesuffix(".ipynb"))
         run = NotebookRun(notebook=notebook, screenshot=self.artifacts / f"{name}.png",
                           expected_cells=_code_cells(nb))
+        self.last_run = run
         start = time.monotonic()
         page = self.context.new_page()
         console_errors: list[str] = []
@@ -488,8 +490,12 @@ class Lab:
             busy = any(p == "[*]:" for p in scan["prompts"])
             run.executed_cells = sum(bool(re.fullmatch(r"\[\d+\]:", p)) for p in scan["prompts"])
             finished = run.executed_cells >= run.expected_cells or _errors(scan)
+            dialog = page.locator(".jp-Dialog")
+            if dialog.count():  # e.g. "Kernel Restarting ... appears to have died"
+                text = " ".join(dialog.first.inner_text().split())
+                raise RuntimeError(f"a dialog interrupted Run All Cells: {text[:200]}")
             state = self.server.kernel_state(notebook)
-            if state in (None, "dead"):
+            if state in (None, "dead", "restarting", "autorestarting"):
                 raise RuntimeError(f"the kernel is {state or 'gone'} after "
                                    f"{run.executed_cells} of {run.expected_cells} code cells")
             idle = not busy and state == "idle"

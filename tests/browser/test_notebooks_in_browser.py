@@ -92,6 +92,15 @@ def test_fixture_cell_error_fails(lab):
         lab.check(nb)
 
 
+def test_fixture_kernel_crash_fails_fast(lab):
+    nb = lab.add_notebook("fixtures/kernel_crash.ipynb",
+                          _notebook("import os\nos._exit(1)", "print('never reached')"))
+    with pytest.raises(AssertionError, match=r"appears to have died|kernel is (gone|dead|"
+                                             r"restarting|autorestarting)") as info:
+        lab.check(nb)
+    assert lab.last_run.seconds < 60, info.value
+
+
 @pytest.mark.skipif(not NOTEBOOKS, reason=f"no notebooks in {NOTEBOOKS_DIR} yet")
 @pytest.mark.parametrize("path", NOTEBOOKS or [None], ids=[p.name for p in NOTEBOOKS] or ["none"])
 def test_notebook_runs_in_jupyterlab(lab, path):
