@@ -15,6 +15,7 @@ which turns the skip into a failure naming what is missing.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import json
 import os
@@ -28,7 +29,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -312,7 +312,7 @@ _SIGNATURE_JS = r"""
 """
 
 
-@dataclass
+@dataclasses.dataclass
 class SliderMove:
     """What moving one slider by one step did."""
 
@@ -321,10 +321,10 @@ class SliderMove:
     value_before: str | None
     value_after: str | None
     changed_output: bool
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = dataclasses.field(default_factory=list)
 
 
-@dataclass
+@dataclasses.dataclass
 class NotebookRun:
     """The outcome of running one notebook in the browser."""
 
@@ -334,11 +334,11 @@ class NotebookRun:
     expected_cells: int = 0
     widget_outputs: int = 0
     figures: int = 0
-    controls: dict = field(default_factory=dict)
-    slider_moves: list[SliderMove] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    controls: dict = dataclasses.field(default_factory=dict)
+    slider_moves: list[SliderMove] = dataclasses.field(default_factory=list)
+    problems: list[str] = dataclasses.field(default_factory=list)
     seconds: float = 0.0
-    phases: dict = field(default_factory=dict)
+    phases: dict = dataclasses.field(default_factory=dict)
 
 
 def _errors(scan: dict) -> list[str]:
@@ -379,7 +379,7 @@ class Lab:
         self.server = server
         self.context = context
         self.artifacts = artifacts
-        self.last_run: NotebookRun | None = None  # kept for tests that expect check() to raise
+        self.runs: list[NotebookRun] = []  # every check, passed or not, for report.json
 
     def add_notebook(self, relpath: str, nb: dict) -> str:
         """Write a notebook (as a dict) into the served folder; return its served path."""
@@ -399,7 +399,7 @@ class Lab:
         name = re.sub(r"[^\w.-]+", "_", notebook.removesuffix(".ipynb"))
         run = NotebookRun(notebook=notebook, screenshot=self.artifacts / f"{name}.png",
                           expected_cells=_code_cells(nb))
-        self.last_run = run
+        self.runs.append(run)
         start = time.monotonic()
         page = self.context.new_page()
         console_errors: list[str] = []
@@ -646,7 +646,15 @@ def browser_context(browser_stack, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def lab(lab_server, browser_context) -> Lab:
-    """Driver for notebooks served by :func:`lab_server`; screenshots go to build/browser/."""
+def lab(lab_server, browser_context):
+    """Driver for notebooks served by :func:`lab_server`.
+
+    Screenshots go to build/browser/, with report.json summarising every run (counts, slider
+    moves, problems, seconds per phase) for CI artifacts.
+    """
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-    return Lab(lab_server, browser_context, ARTIFACTS_DIR)
+    driver = Lab(lab_server, browser_context, ARTIFACTS_DIR)
+    yield driver
+    report = [dataclasses.asdict(run) for run in driver.runs]
+    (ARTIFACTS_DIR / "report.json").write_text(json.dumps(report, indent=1, default=str),
+                                               encoding="utf-8")
