@@ -1,0 +1,129 @@
+"""Document 001: L-BFGS-B stops at iteration 0 because the objective ignores its argument."""
+
+import numpy as np
+import pytest
+
+from ufldl_helpers.case_studies import lbfgsb_iteration_zero as lb
+from ufldl_helpers.gradcheck import check_gradient
+from ufldl_helpers.sparse_autoencoder import layout, limit_blas_threads
+
+LAMBDA = 1e-4
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    with limit_blas_threads(1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def problem():
+    """The post's size: 784 visible, 10 hidden, on 100 bundled MNIST digits."""
+    return lb.mnist_problem(m=100, hidden_size=10, rng=0)
+
+
+@pytest.fixture(scope="module")
+def small():
+    """784 visible, 2 hidden (3922 parameters) on 10 digits: for the 1-per-coordinate runs."""
+    return lb.mnist_problem(m=10, hidden_size=2, rng=0)
+
+
+def test_posted_size(problem):
+    theta, data = problem
+    assert theta.size == lb.POSTED["n_parameters"] == 16474
+    assert data.shape == (784, 100)
+
+
+def test_as_posted_line_search_fails_at_iteration_zero(problem):
+    theta, data = problem
+    cost0 = lb.autoencoder_cost_and_grad(theta, 784, 10, LAMBDA, data)[0]
+    res = lb.train(theta, 784, 10, LAMBDA, data)
+    assert res.status == lb.POSTED["status"] == 2
+    assert not res.success
+    assert str(res.message).startswith("ABNORMAL")
+    assert res.nit == lb.POSTED["nit"] == 0
+    assert res.nfev == lb.POSTED["nfev"] == 21
+    assert res.fun == cost0  # the line search never found a lower cost
+    assert 80 < res.fun < 100  # the post: 90.8
+    np.testing.assert_array_equal(res.x, theta)
+
+
+def test_nfev_is_one_plus_the_line_search_limit(problem):
+    theta, data = problem
+    assert lb.train(theta, 784, 10, LAMBDA, data, maxls=5).nfev == 6
+
+
+def test_doctor_flags_ignores_argument(problem):
+    theta, data = problem
+    J = lb.objective(theta, 784, 10, LAMBDA, data)
+    report = check_gradient(J, theta, blocks=layout(784, 10), indices=60, rng=0)
+    assert not report.passed
+    assert "ignores_argument" in report.finding_names
+    assert not np.any(report.numerical)
+
+
+def test_the_cost_function_itself_passes_the_doctors_check(problem):
+    theta, data = problem
+    J = lb.objective(theta, 784, 10, LAMBDA, data, fixed=True)
+    report = check_gradient(J, theta, blocks=layout(784, 10), indices=60, rng=0,
+                            lambda_=LAMBDA)
+    assert report.relative_error < 1e-8
+    assert "ignores_argument" not in report.finding_names
+
+
+def test_why_the_authors_check_passed():
+    theta, data = lb.mnist_problem(m=10, hidden_size=2, rng=1)
+    data = data[300:320]  # 20 central pixels: a tiny net for the author's full loop
+    theta = theta[: 2 * 2 * 20 + 2 + 20]
+
+    def cost(x):
+        return lb.autoencoder_cost_and_grad(x, 20, 2, LAMBDA, data)
+
+    grad = cost(theta)[1]
+    # Given the cost function itself (which reads its argument), the author's check agrees.
+    estimate = lb.compute_gradient_numerical_estimate(cost, theta)
+    assert np.linalg.norm(estimate - grad) < 1e-8  # the post: 6.9e-09
+    # Given the J handed to minimize, the same check sees a constant function.
+    J = lb.objective(theta, 20, 2, LAMBDA, data)
+    assert not np.any(lb.compute_gradient_numerical_estimate(J, theta))
+
+
+def test_without_jac_it_converges_at_once_at_the_unchanged_cost(small):
+    theta, data = small
+    cost0 = lb.autoencoder_cost_and_grad(theta, 784, 2, LAMBDA, data)[0]
+    res = lb.train(theta, 784, 2, LAMBDA, data, jac=False)
+    assert res.success and res.status == 0
+    assert res.nit == 0
+    assert res.nfev == theta.size + 1  # one finite-difference gradient, exactly zero
+    assert not np.any(res.jac)
+    assert res.fun == cost0
+
+
+def test_check_grad_number_is_round_off_of_forward_differences(small):
+    theta, data = small
+    info = lb.check_grad_in_context(theta, 784, 2, LAMBDA, data)
+    assert info["n"] == theta.size
+    assert 80 < info["cost"] < 100
+    # Absolute and of the post's order (9.6e-05 for 16474 entries), but tiny next to the
+    # gradient, and explained by eps * |J| / step per entry.
+    assert 1e-6 < info["check_grad"] < 1e-3
+    assert info["relative"] < 1e-4
+    assert 0.1 * info["roundoff_bound"] < info["check_grad"] < 2 * info["roundoff_bound"]
+
+
+def test_fixed_objective_trains_and_the_cost_falls(problem):
+    theta, data = problem
+    cost0 = lb.autoencoder_cost_and_grad(theta, 784, 10, LAMBDA, data)[0]
+    res = lb.train(theta, 784, 10, LAMBDA, data, fixed=True, maxiter=100)
+    assert res.nit == 100 and res.status == 1  # stopped by maxiter, no line-search failure
+    assert res.fun < 0.3 * cost0
+
+
+def test_bad_input_is_refused(problem):
+    theta, data = problem
+    with pytest.raises(ValueError, match="theta"):
+        lb.objective(theta[:-1], 784, 10, LAMBDA, data)
+    with pytest.raises(ValueError, match="data"):
+        lb.objective(theta, 784, 10, LAMBDA, data[:-1])
+    with pytest.raises(ValueError, match="maxls"):
+        lb.train(theta, 784, 10, LAMBDA, data, maxls=0)

@@ -1,0 +1,372 @@
+"""One deliberately broken function per doctor finding, and no findings for correct ones."""
+
+import numbers
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ufldl_helpers import activations
+from ufldl_helpers.gradcheck import Finding, check_gradient, diagnose
+from ufldl_helpers.network import initialize_mlp, mlp_cost_and_grad, mlp_layout
+
+SIZES = (6, 5, 3)
+M = 8
+LAMBDA = 0.1
+
+
+def net(seed=0, sizes=SIZES, m=M, lambda_=LAMBDA, activation="sigmoid", output="softmax"):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(sizes[0], m))
+    if output == "softmax":
+        Y = rng.integers(0, sizes[-1], size=m)
+    else:
+        Y = rng.uniform(size=(sizes[-1], m))
+    layout = mlp_layout(sizes)
+    theta = initialize_mlp(sizes, rng=rng)
+    for name in layout.names:  # nonzero biases, so bias decay would show
+        if name.startswith("b"):
+            theta[layout.slices[name]] = 0.1 * rng.normal(size=layout.shapes[name])
+
+    def fun(t):
+        return mlp_cost_and_grad(t, sizes, X, Y, lambda_=lambda_, hidden_activation=activation,
+                                 output=output)
+
+    return fun, theta, layout
+
+
+def edit_grad(fun, layout, edit):
+    """Wrap fun so that edit(blocks_of_grad, blocks_of_theta) changes the gradient."""
+
+    def broken(t):
+        cost, grad = fun(t)
+        grad = grad.copy()
+        edit(layout.roll(grad), layout.roll(t))
+        return cost, grad
+
+    return broken
+
+
+def run(fun, theta, layout, **kw):
+    return check_gradient(fun, theta, blocks=layout, lambda_=LAMBDA, **kw)
+
+
+def only(report, name):
+    found = [f for f in report.findings if f.name == name]
+    assert found, f"expected {name}, got {report.finding_names}\n{report}"
+    for f in report.findings:
+        check_finding_shape(f)
+    return found[0]
+
+
+def check_finding_shape(f: Finding):
+    assert isinstance(f, Finding) and f.message.endswith(".") and len(f.message) > 40
+    assert f.evidence and all(isinstance(v, numbers.Number) for v in f.evidence.values())
+    assert all(isinstance(b, str) for b in f.blocks)
+
+
+# ------------------------------------------------------------------------ no false alarms
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "softplus"])
+@given(seed=st.integers(0, 2**32 - 1), sizes=st.lists(st.integers(2, 6), min_size=3,
+                                                      max_size=4), m=st.integers(1, 15))
+@settings(max_examples=15, deadline=None)
+def test_correct_gradients_get_no_findings(activation, seed, sizes, m):
+    fun, theta, layout = net(seed, tuple(sizes), m, activation=activation)
+    report = run(fun, theta, layout)  # default epsilon 1e-4: some draws miss 1e-9 slightly
+    assert report.findings == [], report
+    if not report.passed:  # then only by truncation error, and the note says so
+        assert report.relative_error < 1e-7
+        assert any("truncation error" in n for n in report.notes)
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=10, deadline=None)
+def test_correct_gradient_sampled_check_no_findings(seed):
+    fun, theta, layout = net(seed, (8, 6, 4), 10)
+    report = run(fun, theta, layout, indices=15, rng=seed)
+    assert report.findings == []
+
+
+# ------------------------------------------------------------------------- each finding
+
+
+def test_scaled_by_two_names_c_and_the_factor_two():
+    fun, theta, layout = net()
+    report = run(edit_grad(fun, layout, lambda g, t: [g[n].__imul__(2) for n in g]), theta,
+                 layout)
+    f = only(report, "scaled")
+    assert report.finding_names == {"scaled"}
+    np.testing.assert_allclose(f.evidence["c"], 2.0, rtol=1e-6)
+    assert "factor 2" in f.message and "whole gradient" in f.message
+
+
+def test_scaled_by_m_suggests_the_missing_average():
+    fun, theta, layout = net()
+
+    def no_average(t):
+        c, g = fun(t)
+        return c, g * M
+
+    f = only(run(no_average, theta, layout), "scaled")
+    np.testing.assert_allclose(f.evidence["c"], M, rtol=1e-6)
+    assert "number of examples m" in f.message and "1/m" in f.message
+
+
+def test_scaled_in_one_block_only():
+    fun, theta, layout = net()
+    report = run(edit_grad(fun, layout, lambda g, t: g["W2"].__imul__(0.5)), theta, layout)
+    f = only(report, "scaled")
+    assert f.blocks == ("W2",) and "half" in f.message
+    assert report.finding_names == {"scaled"}
+
+
+def test_varying_ratio_is_not_called_scaled():
+    fun, theta, layout = net()
+    rng = np.random.default_rng(0)
+    noise = rng.uniform(0.5, 2.0, size=layout.size)
+
+    def varying(t):
+        c, g = fun(t)
+        return c, g * noise
+
+    report = run(varying, theta, layout)
+    assert "scaled" not in report.finding_names and "sign_flipped" not in report.finding_names
+    assert any("ratio analytic/numerical varies" in n for n in report.notes)
+
+
+def test_sign_flipped():
+    fun, theta, layout = net()
+    report = run(lambda t: (fun(t)[0], -fun(t)[1]), theta, layout)
+    f = only(report, "sign_flipped")
+    assert report.finding_names == {"sign_flipped"}
+    np.testing.assert_allclose(f.evidence["c"], -1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("square", [False, True])
+def test_transposed_block(square):
+    sizes = (5, 5, 3) if square else SIZES
+    fun, theta, layout = net(sizes=sizes)
+
+    def transposed(t):
+        c, g = fun(t)
+        b = layout.roll(g)
+        # The MATLAB trap: the right matrix unrolled column-major into a row-major theta.
+        parts = [b["W1"].ravel(order="F"), b["W2"].ravel(), b["b1"], b["b2"]]
+        return c, np.concatenate(parts)
+
+    report = run(transposed, theta, layout)
+    f = only(report, "transposed")
+    assert f.blocks == ("W1",) and "(:)" in f.message
+    assert report.finding_names == {"transposed"}
+    assert f.evidence["error_reordered"] < 1e-8
+
+
+def test_ignores_argument_closure():
+    fun, theta, layout = net()
+    fixed = theta.copy()
+    report = run(lambda x: fun(fixed), theta, layout)
+    f = only(report, "ignores_argument")
+    assert report.finding_names == {"ignores_argument"}
+    assert "lambda x: cost(x" in f.message
+
+
+def test_ignores_argument_in_one_block():
+    fun, theta, layout = net()
+    fixed_b2 = theta[layout.slices["b2"]].copy()
+
+    def stale_bias(t):
+        t = t.copy()
+        t[layout.slices["b2"]] = fixed_b2  # reads b2 from elsewhere
+        return fun(t)
+
+    report = run(stale_bias, theta, layout)
+    f = only(report, "ignores_argument")
+    assert f.blocks == ("b2",) and "b2" in f.message
+
+
+def test_localized_hidden_derivative():
+    fun, theta, layout = net()
+    sigmoid, _ = activations.ACTIVATIONS["sigmoid"]
+
+    def wrong_derivative(t):
+        saved = activations.ACTIVATIONS["sigmoid"]
+        activations.ACTIVATIONS["sigmoid"] = (sigmoid, sigmoid)  # f(z) instead of f'(z)
+        try:
+            return fun(t)
+        finally:
+            activations.ACTIVATIONS["sigmoid"] = saved
+
+    report = run(wrong_derivative, theta, layout)
+    f = only(report, "localized")
+    assert report.finding_names == {"localized"}
+    assert set(f.blocks) == {"W1", "b1"}
+    assert "derivative" in f.message and "W2" in f.message
+    assert f.evidence["error_W2"] < 1e-9 < f.evidence["error_W1"]
+
+
+def test_localized_bias_only():
+    fun, theta, layout = net()
+    report = run(edit_grad(fun, layout, lambda g, t: g["b1"].__iadd__(0.01 * np.arange(5))),
+                 theta, layout)
+    f = only(report, "localized")
+    assert f.blocks == ("b1",) and "bias" in f.message
+
+
+@pytest.mark.parametrize(("factor", "phrase"), [(1.0, "lacks the weight-decay term"),
+                                                (0.5, "only half")])
+def test_missing_regularization(factor, phrase):
+    fun, theta, layout = net()
+    report = run(edit_grad(fun, layout, lambda g, t: g["W2"].__isub__(factor * LAMBDA * t["W2"])),
+                 theta, layout)
+    f = only(report, "missing_regularization")
+    assert report.finding_names == {"missing_regularization"}
+    assert f.blocks == ("W2",) and phrase in f.message
+    np.testing.assert_allclose(f.evidence["coefficient"], factor * LAMBDA, rtol=1e-6)
+
+
+def test_missing_regularization_needs_lambda():
+    fun, theta, layout = net()
+    broken = edit_grad(fun, layout, lambda g, t: g["W2"].__isub__(LAMBDA * t["W2"]))
+    report = check_gradient(broken, theta, blocks=layout)  # no lambda_: no claim about decay
+    assert "missing_regularization" not in report.finding_names
+    assert not report.passed
+
+
+def test_regularized_bias_in_gradient():
+    fun, theta, layout = net()
+    report = run(edit_grad(fun, layout, lambda g, t: g["b1"].__iadd__(LAMBDA * t["b1"])), theta,
+                 layout)
+    f = only(report, "regularized_bias")
+    assert f.blocks == ("b1",) and "drop the lambda term" in f.message
+    assert report.finding_names == {"regularized_bias"}
+
+
+def test_regularized_bias_in_cost():
+    fun, theta, layout = net()
+
+    def decays_bias_in_cost(t):
+        c, g = fun(t)
+        b = layout.roll(t)["b2"]
+        return c + 0.5 * LAMBDA * np.sum(b * b), g
+
+    f = only(run(decays_bias_in_cost, theta, layout), "regularized_bias")
+    assert f.blocks == ("b2",) and "cost applies weight decay" in f.message
+
+
+def test_bias_blocks_argument():
+    fun, theta, layout = net()
+    broken = edit_grad(fun, layout, lambda g, t: g["W1"].__iadd__(LAMBDA * t["W1"]))
+    report = run(broken, theta, layout, bias_blocks=["W1", "b1", "b2"])
+    assert only(report, "regularized_bias").blocks == ("W1",)
+
+
+def test_nondeterministic():
+    fun, theta, layout = net()
+    rng = np.random.default_rng()
+
+    def dropout_like(t):
+        c, g = fun(t)
+        return c * (1 + 1e-3 * rng.standard_normal()), g
+
+    report = run(dropout_like, theta, layout)
+    f = only(report, "nondeterministic")
+    assert f.evidence["cost_difference"] > 0
+    assert report.finding_names == {"nondeterministic"}
+
+
+def test_mutates_theta_and_the_check_stays_valid():
+    fun, theta, layout = net()
+    before = theta.copy()
+
+    def in_place(t):
+        c, g = fun(t)
+        t -= 0.01 * g  # an optimizer step on the caller's array
+        return c, g
+
+    report = run(in_place, theta, layout)
+    f = only(report, "mutates_theta")
+    assert report.passed and report.finding_names == {"mutates_theta"}
+    assert f.evidence["n_changed"] > 0
+    np.testing.assert_array_equal(theta, before)
+
+
+def test_kink_relu_at_zero():
+    x = np.array([0.0, 1.0, -2.0, 0.5])
+
+    def relu_sum(v):
+        return float(np.sum(activations.relu(v))), activations.relu_grad(v)
+
+    report = check_gradient(relu_sum, x)
+    f = only(report, "kink")
+    assert report.finding_names == {"kink"}
+    assert "theta[0]" in f.message
+    np.testing.assert_allclose([f.evidence["left_slope"], f.evidence["right_slope"]], [0, 1],
+                               atol=1e-8)
+
+
+def test_kink_in_a_relu_network():
+    fun, theta, layout = net(activation="relu")
+    blocks = layout.roll(theta)
+    blocks["W1"][2] = 0.0
+    blocks["b1"][2] = 0.0  # hidden unit 2 sits exactly at z = 0 for every example
+    report = run(fun, theta, layout)
+    assert "kink" in report.finding_names
+    assert "localized" not in report.finding_names
+
+
+def test_no_kink_on_a_smooth_wrong_gradient():
+    fun, theta, layout = net()
+    report = run(edit_grad(fun, layout, lambda g, t: g["W1"].__iadd__(1e-3)), theta, layout)
+    assert "kink" not in report.finding_names
+
+
+def test_low_precision():
+    fun, theta, layout = net()
+
+    def float32_fun(t):
+        c, g = fun(t.astype(np.float64))
+        return np.float32(c), g.astype(np.float32)
+
+    report = run(float32_fun, theta.astype(np.float32), layout)
+    f = only(report, "low_precision")
+    assert report.finding_names == {"low_precision"}
+    assert "float64" in f.message and f.evidence["expected_error"] > 1e-4
+    # a real bug is still found in float32
+    bad32 = run(lambda t: (float32_fun(t)[0], 2 * float32_fun(t)[1]), theta.astype(np.float32),
+                layout)
+    assert {"low_precision", "scaled"} <= bad32.finding_names
+
+
+# ------------------------------------------------------------------------------ the API
+
+
+def test_diagnose_entry_points_and_rendering():
+    fun, theta, layout = net()
+    broken = lambda t: (fun(t)[0], 2 * fun(t)[1])  # noqa: E731
+    findings = diagnose(broken, theta, blocks=layout)
+    assert [f.name for f in findings] == ["scaled"]
+    report = check_gradient(broken, theta, blocks=layout, diagnose=False)
+    assert report.findings == []
+    assert [f.name for f in diagnose(report)] == ["scaled"]
+    assert report.finding_names == {"scaled"}
+    assert "scaled:" in str(report) and "<b>scaled</b>" in report._repr_html_()
+    assert str(findings[0]).startswith("scaled: ")
+    with pytest.raises(TypeError, match="needs theta"):
+        diagnose(broken)
+    with pytest.raises(TypeError, match="no further arguments"):
+        diagnose(report, theta)
+
+
+def test_single_entry_blocks_join_the_common_scale_but_are_never_fit_alone():
+    sizes = (4, 3, 1)  # b2 has one entry
+    fun, theta, layout = net(sizes=sizes, output="sigmoid")
+    report = run(lambda t: (fun(t)[0], 3 * fun(t)[1]), theta, layout)
+    f = only(report, "scaled")
+    assert set(f.blocks) == set(layout.names) and "whole gradient" in f.message
+
+    report = run(edit_grad(fun, layout, lambda g, t: g["b2"].__imul__(3.0)), theta, layout)
+    assert "scaled" not in report.finding_names  # one number cannot show a constant factor
+    assert only(report, "localized").blocks == ("b2",)

@@ -1,0 +1,296 @@
+"""Document 000: a MATLAB autoencoder whose decoder gradient check disagrees.
+
+The learner's network has 784 visible and 200 hidden units, untied ``encoder`` (784 x 200) and
+``decoder`` (200 x 784), no biases, sigmoid units, squared error, and MATLAB's row-vector
+convention (an image ``x`` is a 1 x 784 row). The code as posted::
+
+    a = sigmoid(x*encoder);
+    z = sigmoid(a*decoder);
+    error_0 = (z - x).*z.*(1-z);
+    gDecoder = error_0'*a;
+    error_1 = (error_0*encoder).*a.*(1-a);
+    gEncoder = error_1'*x;
+
+and the check loops over ``decoder(:)`` with ``epsilon = 10e-5`` and
+``Jp = sum(0.5*(z - x).^2)``. Every bug is switchable through ``fixes`` (letters from
+:data:`FIXES`), so each fix can be shown moving the numbers:
+
+``"A"``
+    ``gDecoder = error_0'*a`` is 784 x 200, the *transpose* of the decoder's 200 x 784. ``(:)``
+    unrolls both to 156800 numbers, so nothing errors, but entry i names a different weight in
+    each. Only the first and the last entries map onto themselves
+    (:func:`transpose_fixed_points`). Fix: ``gDecoder = a'*error_0``.
+``"B"``
+    ``error_1`` backpropagates through ``encoder`` instead of ``decoder'``: with untied weights
+    both are 784 x 200, so it runs. Fix: ``error_1 = (error_0*decoder').*a.*(1-a)``.
+``"C"``
+    ``gEncoder = error_1'*x`` is transposed too (200 x 784). Fix: ``gEncoder = x'*error_1``.
+``"D"``
+    (latent) with a batch of images (rows of ``x``), MATLAB's ``sum`` adds over the first
+    dimension only and returns a 1 x 784 row, not a scalar. Fix: ``sum(sum(...))``.
+
+``epsilon = 10e-5`` is 1e-4, not 1e-5: harmless here (1e-4 is UFLDL's own choice).
+
+Numbers follow MATLAB where it matters: row vectors, column-major ``(:)`` (``order="F"``), and
+``sum`` over the first non-singleton dimension (:func:`matlab_sum`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from ufldl_helpers._validation import check_array, check_choice, check_rng, check_scalar
+from ufldl_helpers.activations import sigmoid
+from ufldl_helpers.params import ParamLayout
+
+__all__ = [
+    "FIXES",
+    "POSTED_EPSILON",
+    "POSTED_LINES",
+    "cost",
+    "cost_and_grad",
+    "decoder_check",
+    "format_check_lines",
+    "gradients",
+    "initialize_weights",
+    "layout",
+    "matlab_sum",
+    "transpose_fixed_points",
+]
+
+FIXES = {
+    "A": "gDecoder = a'*error_0 (the decoder's shape, not its transpose)",
+    "B": "error_1 = (error_0*decoder').*a.*(1-a) (backpropagate through the decoder)",
+    "C": "gEncoder = x'*error_1 (the encoder's shape, not its transpose)",
+    "D": "J = sum(sum(0.5*(z - x).^2)) (a scalar for a batch too)",
+}
+
+POSTED_EPSILON = 10e-5
+"""The post's ``epsilon = 10e-5``, which is 1e-4 (10 x 10^-5), not 1e-5."""
+
+POSTED_LINES = (
+    (2, 0.093885, 0.028398, 0.065487),
+    (3, 0.066285, 0.031096, 0.035189),
+    (5, 0.053074, 0.019839, 0.033235),
+    (6, 0.108249, 0.042407, 0.065843),
+    (7, 0.091576, 0.009014, 0.082562),
+)
+"""The post's output lines ``i: numerical <=> analytic: |difference|`` (1-based i)."""
+
+
+def _check_fixes(fixes) -> frozenset[str]:
+    if isinstance(fixes, str):
+        fixes = tuple(fixes)
+    if not isinstance(fixes, Iterable):
+        raise TypeError(f"fixes must be letters from {''.join(FIXES)}, got {fixes!r}")
+    out = frozenset(fixes)
+    for letter in out:
+        check_choice(letter, "fixes", tuple(FIXES))
+    return out
+
+
+def _check_weights(x, encoder, decoder):
+    x = check_array(x, "x", ndim=2)
+    v = x.shape[1]
+    encoder = check_array(encoder, "encoder", shape=(v, None))
+    decoder = check_array(decoder, "decoder", shape=(encoder.shape[1], v))
+    return x, encoder, decoder
+
+
+def initialize_weights(num_visible=784, num_hidden=200, rng=None):
+    """The post's initialization: uniform in +-4*sqrt(6/(numHidden + numVisible)).
+
+    Parameters
+    ----------
+    num_visible, num_hidden : int
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    encoder : (num_visible, num_hidden) ndarray
+    decoder : (num_hidden, num_visible) ndarray
+    """
+    num_visible = check_scalar(num_visible, "num_visible", low=1, integer=True)
+    num_hidden = check_scalar(num_hidden, "num_hidden", low=1, integer=True)
+    rng = check_rng(rng)
+    high = 4 * np.sqrt(6.0 / (num_hidden + num_visible))
+    low = -high
+    encoder = low + (high - low) * rng.random((num_visible, num_hidden))
+    decoder = low + (high - low) * rng.random((num_hidden, num_visible))
+    return encoder, decoder
+
+
+def layout(num_visible=784, num_hidden=200) -> ParamLayout:
+    """``theta = [encoder(:); decoder(:)]``, column-major as in MATLAB."""
+    return ParamLayout.from_shapes(
+        {"encoder": (num_visible, num_hidden), "decoder": (num_hidden, num_visible)}, order="F")
+
+
+def matlab_sum(A):
+    """MATLAB's ``sum(A)`` for a matrix: over the first dimension whose size is not 1.
+
+    A 1 x n row sums to a scalar; an m x n matrix with m > 1 sums to a 1 x n row.
+
+    Parameters
+    ----------
+    A : (rows, cols) ndarray
+
+    Returns
+    -------
+    float or (1, cols) ndarray
+    """
+    A = check_array(A, "A", ndim=2)
+    if A.shape[0] == 1:
+        return float(np.sum(A))
+    return np.sum(A, axis=0, keepdims=True)
+
+
+def cost(x, encoder, decoder, fixes=()):
+    """The post's cost ``sum(0.5*(z - x).^2)``; with fix ``"D"``, the full sum.
+
+    Parameters
+    ----------
+    x : (m, num_visible) ndarray
+        Images as rows (the post uses one image, m = 1).
+    encoder : (num_visible, num_hidden) ndarray
+    decoder : (num_hidden, num_visible) ndarray
+    fixes : str or iterable of letters from :data:`FIXES`
+
+    Returns
+    -------
+    float, or (1, num_visible) ndarray as posted with m > 1 (bug D)
+    """
+    x, encoder, decoder = _check_weights(x, encoder, decoder)
+    fixes = _check_fixes(fixes)
+    a = sigmoid(x @ encoder)
+    z = sigmoid(a @ decoder)
+    sq = 0.5 * (z - x) ** 2
+    return float(np.sum(sq)) if "D" in fixes else matlab_sum(sq)
+
+
+def gradients(x, encoder, decoder, fixes=()):
+    """The post's backprop, with the chosen fixes.
+
+    Parameters
+    ----------
+    x : (m, num_visible) ndarray
+    encoder : (num_visible, num_hidden) ndarray
+    decoder : (num_hidden, num_visible) ndarray
+    fixes : str or iterable of letters from :data:`FIXES`
+
+    Returns
+    -------
+    gEncoder : (num_hidden, num_visible) as posted, (num_visible, num_hidden) with fix C
+    gDecoder : (num_visible, num_hidden) as posted, (num_hidden, num_visible) with fix A
+    """
+    x, encoder, decoder = _check_weights(x, encoder, decoder)
+    fixes = _check_fixes(fixes)
+    a = sigmoid(x @ encoder)
+    z = sigmoid(a @ decoder)
+    error_0 = (z - x) * z * (1 - z)
+    gDecoder = a.T @ error_0 if "A" in fixes else error_0.T @ a
+    error_1 = (error_0 @ (decoder.T if "B" in fixes else encoder)) * a * (1 - a)
+    gEncoder = x.T @ error_1 if "C" in fixes else error_1.T @ x
+    return gEncoder, gDecoder
+
+
+def cost_and_grad(theta, x, num_visible=784, num_hidden=200, fixes=()):
+    """``fun(theta) -> (cost, grad)`` for a gradient checker, in MATLAB's unrolling.
+
+    ``grad = [gEncoder(:); gDecoder(:)]``, each unrolled column-major whatever its shape, which
+    is exactly what hides bugs A and C: a transposed gradient has the same number of entries.
+
+    Parameters
+    ----------
+    theta : (2 * num_visible * num_hidden,) ndarray
+        ``[encoder(:); decoder(:)]`` (see :func:`layout`).
+    x : (m, num_visible) ndarray
+    num_visible, num_hidden : int
+    fixes : str or iterable of letters from :data:`FIXES`
+
+    Returns
+    -------
+    cost : float, or (1, num_visible) ndarray as posted with m > 1 (bug D)
+    grad : ndarray, shape of theta
+    """
+    lay = layout(num_visible, num_hidden)
+    theta = check_array(theta, "theta", shape=(lay.size,))
+    w = lay.roll(theta)
+    gEncoder, gDecoder = gradients(x, w["encoder"], w["decoder"], fixes)
+    grad = np.concatenate([gEncoder.ravel(order="F"), gDecoder.ravel(order="F")])
+    return cost(x, w["encoder"], w["decoder"], fixes), grad
+
+
+def decoder_check(x, encoder, decoder, indices, *, epsilon=POSTED_EPSILON, fixes=()):
+    """The post's check loop over ``decoder(:)``, for the given (0-based) indices.
+
+    ``theta = decoder(:); theta(i) += epsilon; decoderp = reshape(theta, size(decoder))``, the
+    same for ``-epsilon``, and ``grad_i = (Jp - Jm)/(2*epsilon)`` next to ``check(i)`` where
+    ``check = gDecoder(:)``.
+
+    Parameters
+    ----------
+    x : (m, num_visible) ndarray
+    encoder, decoder : ndarray
+    indices : array of int
+        0-based positions in ``decoder(:)`` (the post prints i + 1).
+    epsilon : float
+    fixes : str or iterable of letters from :data:`FIXES`
+
+    Returns
+    -------
+    numerical : (k,) ndarray
+    analytic : (k,) ndarray
+    """
+    x, encoder, decoder = _check_weights(x, encoder, decoder)
+    epsilon = check_scalar(epsilon, "epsilon", low=0, low_inclusive=False)
+    indices = check_array(indices, "indices", ndim=1, dtype="real")
+    if indices.size and (np.any(indices != np.round(indices)) or indices.min() < 0
+                         or indices.max() >= decoder.size):
+        raise ValueError(f"indices must be integers in 0 .. {decoder.size - 1}")
+    check = gradients(x, encoder, decoder, fixes)[1].ravel(order="F")
+    flat = decoder.ravel(order="F")
+    numerical = np.empty(indices.size)
+    for j, i in enumerate(indices.astype(int)):
+        values = []
+        for step in (epsilon, -epsilon):
+            theta = flat.copy()
+            theta[i] += step
+            decoderp = theta.reshape(decoder.shape, order="F")
+            J = cost(x, encoder, decoderp, fixes)
+            if not np.isscalar(J):
+                raise ValueError(f"the cost is a {np.shape(J)} array, not a scalar: with "
+                                 f"{x.shape[0]} images, sum(0.5*(z - x).^2) sums over the "
+                                 "first dimension only (bug D; fix it with fixes='D')")
+            values.append(J)
+        numerical[j] = (values[0] - values[1]) / (2 * epsilon)
+    return numerical, check[indices.astype(int)]
+
+
+def format_check_lines(indices, numerical, analytic) -> str:
+    """The post's ``fprintf('%d: %f <=> %f: %f\\n', i, grad_i, check(i), diff)``, 1-based i."""
+    return "\n".join(f"{int(i) + 1}: {n:f} <=> {a:f}: {abs(n - a):f}"
+                     for i, n, a in zip(indices, numerical, analytic, strict=True))
+
+
+def transpose_fixed_points(shape) -> np.ndarray:
+    """Positions k where ``G(:)`` and ``G'(:)`` name the same entry of G.
+
+    For a (p, q) matrix unrolled column-major, entry k of ``G'(:)`` is ``G[k // q, k % q]``
+    while entry k of ``G(:)`` is ``G[k % p, k // p]``. When ``gcd(p - 1, q - 1) == 1`` (784 x 200
+    included) only the first and the last entries coincide.
+
+    Parameters
+    ----------
+    shape : (p, q) tuple of int
+
+    Returns
+    -------
+    (k,) int ndarray, 0-based, increasing
+    """
+    p, q = (check_scalar(s, "shape", low=1, integer=True) for s in shape)
+    k = np.arange(p * q)
+    same = (k % p == k // q) & (k // p == k % q)
+    return k[same]
