@@ -653,6 +653,8 @@ def lab(lab_server, browser_context):
     moves, problems, seconds per phase) for CI artifacts.
     """
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    for stale in [*ARTIFACTS_DIR.glob("*.png"), ARTIFACTS_DIR / "report.json"]:
+        stale.unlink(missing_ok=True)  # artifacts describe this run only
     driver = Lab(lab_server, browser_context, ARTIFACTS_DIR)
     yield driver
     report = [dataclasses.asdict(run) for run in driver.runs]
