@@ -7,9 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ufldl_helpers import activations
+from ufldl_helpers import activations, doctor
+from ufldl_helpers.case_studies import matlab_autoencoder as ma
 from ufldl_helpers.gradcheck import Finding, check_gradient, diagnose
 from ufldl_helpers.network import initialize_mlp, mlp_cost_and_grad, mlp_layout
+from ufldl_helpers.params import ParamLayout
+from ufldl_helpers.sparse_autoencoder import limit_blas_threads
 
 SIZES = (6, 5, 3)
 M = 8
@@ -82,12 +85,34 @@ def test_correct_gradients_get_no_findings(activation, seed, sizes, m):
         assert any("truncation error" in n for n in report.notes)
 
 
-@given(seed=st.integers(0, 2**32 - 1))
-@settings(max_examples=10, deadline=None)
-def test_correct_gradient_sampled_check_no_findings(seed):
-    fun, theta, layout = net(seed, (8, 6, 4), 10)
-    report = run(fun, theta, layout, indices=15, rng=seed)
-    assert report.findings == []
+@given(seed=st.integers(0, 2**32 - 1), sizes=st.lists(st.integers(2, 8), min_size=3,
+                                                      max_size=3), k=st.integers(4, 40))
+@settings(max_examples=15, deadline=None)
+def test_correct_gradient_sampled_check_no_findings(seed, sizes, k):
+    fun, theta, layout = net(seed, tuple(sizes), 10)
+    report = run(fun, theta, layout, indices=k, rng=seed)
+    assert report.findings == [], report
+
+
+BUGS = {
+    "scale": lambda g, t, r: g["W1"].__imul__(r.uniform(0.2, 3.0)),
+    "noise": lambda g, t, r: g["W1"].__iadd__(1e-3 * r.normal(size=g["W1"].shape)),
+    "decay": lambda g, t, r: g["W2"].__isub__(LAMBDA * t["W2"]),
+    "sign": lambda g, t, r: g["W2"].__imul__(-1.0),
+    "permuted rows": lambda g, t, r: g["W1"].__setitem__(slice(None), g["W1"][::-1]),
+}
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(3, 7), k=st.integers(6, 60),
+       bug=st.sampled_from(sorted(BUGS)))
+@settings(max_examples=20, deadline=None)
+def test_other_bugs_in_sampled_square_blocks_are_never_called_transposed(seed, n, k, bug):
+    # Square blocks are the risky case: diagonal entries are their own transposed partners.
+    fun, theta, layout = net(seed, (n, n, n), 10)
+    r = np.random.default_rng(seed)
+    report = run(edit_grad(fun, layout, lambda g, t: BUGS[bug](g, t, r)), theta, layout,
+                 indices=k, rng=seed)
+    assert "transposed" not in report.finding_names, report
 
 
 # ------------------------------------------------------------------------- each finding
@@ -162,6 +187,127 @@ def test_transposed_block(square):
     assert f.blocks == ("W1",) and "(:)" in f.message
     assert report.finding_names == {"transposed"}
     assert f.evidence["error_reordered"] < 1e-8
+    assert f.evidence["extra_coordinates"] == 0  # a whole block has every partner at hand
+
+
+def sin_transposed(shape):
+    """sum(sin(W)) whose gradient cos(W) comes back transposed (W.T unrolled row by row)."""
+
+    def fun(t):
+        W = t.reshape(shape)
+        return float(np.sum(np.sin(W))), np.cos(W).T.ravel()
+
+    return fun
+
+
+def counting(fun):
+    def counted(t):
+        counted.calls += 1
+        return fun(t)
+
+    counted.calls = 0
+    return counted
+
+
+def test_transposed_found_from_a_sample():
+    W = np.random.default_rng(0).normal(size=(30, 40))
+    fun = counting(sin_transposed((30, 40)))
+    whole = check_gradient(fun, W.ravel(), blocks={"W": (30, 40)})
+    assert whole.finding_names == {"transposed"}
+    fun.calls = 0
+    report = check_gradient(fun, W.ravel(), blocks={"W": (30, 40)}, indices=200, rng=0)
+    f = only(report, "transposed")
+    assert report.finding_names == {"transposed"} and f.blocks == ("W",)
+    assert "sampled entries" in f.message and f.evidence["error_reordered"] < 1e-8
+    extra = f.evidence["extra_coordinates"]
+    assert 0 < extra <= doctor.MAX_PARTNER_PROBES
+    # probes + the check + at most 41 kink probes + two per partner coordinate
+    assert fun.calls <= 2 + 2 * 200 + 4 * doctor.MAX_KINK_PROBES + 1 + 2 * extra
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_transposed_found_from_a_sample_of_a_non_square_network_block(seed):
+    sizes = (12, 9, 4)
+    fun, theta, layout = net(seed, sizes=sizes)
+
+    def transposed(t):
+        c, g = fun(t)
+        b = layout.roll(g)
+        return c, np.concatenate([b["W1"].ravel(order="F"), b["W2"].ravel(), b["b1"], b["b2"]])
+
+    report = run(transposed, theta, layout, indices=60, rng=seed)
+    assert report.n_checked < layout.size
+    f = only(report, "transposed")
+    assert report.finding_names == {"transposed"} and f.blocks == ("W1",)
+
+
+def test_transposed_found_from_a_sample_in_an_f_order_layout():
+    # The reverse trap: a MATLAB-ordered theta (order="F") with a gradient unrolled by numpy.
+    layout = ParamLayout.from_shapes({"W": (7, 11), "b": (7,)}, order="F")
+    rng = np.random.default_rng(3)
+    theta = rng.normal(size=layout.size)
+    x = rng.normal(size=11)
+
+    def make(grad_order):
+        def fun(t):
+            p = layout.roll(t)
+            z = p["W"] @ x + p["b"]
+            d = np.cos(z)
+            return float(np.sum(np.sin(z))), np.concatenate([np.outer(d, x).ravel(grad_order), d])
+
+        return fun
+
+    report = check_gradient(make("C"), theta, blocks=layout, indices=40, rng=1)
+    f = only(report, "transposed")
+    assert report.finding_names == {"transposed"} and f.blocks == ("W",)
+    assert "order='F'" in f.message
+    correct = check_gradient(make("F"), theta, blocks=layout, indices=40, rng=1)
+    assert correct.relative_error < 1e-8 and correct.findings == []
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (lambda g, t: g["W1"].__imul__(0.5), "scaled"),
+    (lambda g, t: g["W1"].__isub__(LAMBDA * t["W1"]), "missing_regularization"),
+    (lambda g, t: g["W1"].__iadd__(0.01 * np.arange(g["W1"].size).reshape(g["W1"].shape)),
+     "localized"),
+])
+def test_a_sampled_block_with_another_bug_is_not_called_transposed(edit, expected):
+    fun, theta, layout = net(sizes=(12, 9, 4))
+    report = run(edit_grad(fun, layout, edit), theta, layout, indices=60, rng=0)
+    assert "transposed" not in report.finding_names
+    assert only(report, expected).blocks == ("W1",)
+
+
+@pytest.mark.parametrize("indices", [None, 40])
+def test_a_small_bug_in_a_symmetric_gradient_is_not_called_transposed(indices):
+    # sum(W^T W): gradient 2 W... made symmetric: J = sum((W + W.T)^2) / 4 has gradient
+    # W + W.T, identical in both unrolling orders, so only a fit *better than as-is* counts.
+    def fun(t):
+        W = t.reshape(9, 9)
+        S = W + W.T
+        return float(np.sum(S * S) / 4), (S * (1 + 1e-7)).ravel()
+
+    theta = np.random.default_rng(0).normal(size=81)
+    report = check_gradient(fun, theta, indices=indices, rng=0, blocks={"W": (9, 9)})
+    assert not report.passed and report.relative_error > 1e-8
+    assert "transposed" not in report.finding_names
+
+
+@pytest.mark.parametrize(("fixes", "block"), [("", "decoder"), ("BC", "decoder"),
+                                               ("AB", "encoder")])
+def test_sampled_check_of_the_784x200_matlab_autoencoder_names_the_transpose(fixes, block):
+    with limit_blas_threads(1):
+        x = np.random.default_rng(0).random((1, 784))
+        layout = ma.layout()
+        theta = layout.unroll(dict(zip(("encoder", "decoder"),
+                                       ma.initialize_weights(rng=0), strict=True)))
+        report = check_gradient(lambda t: ma.cost_and_grad(t, x, fixes=fixes), theta,
+                                blocks=layout, indices=200, rng=0)
+    assert report.n_checked == 200
+    f = only(report, "transposed")
+    assert f.blocks == (block,)
+    if fixes:
+        assert report.finding_names == {"transposed"}
 
 
 def test_ignores_argument_closure():

@@ -625,8 +625,10 @@ def check_gradient(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1
     Cost: two calls of ``fun`` (validation, and the probes for mutation and randomness), then
     two cost evaluations per checked coordinate (one for ``"forward"`` and ``"complex"``). Only
     when the check fails does the doctor evaluate more: up to 40 costs per failing block to
-    look for kinks, and two per coordinate of failing blocks whose error is below 1e-6, to
-    tell truncation error from a bug.
+    look for kinks, two per coordinate of failing blocks whose error is below 1e-6, to
+    tell truncation error from a bug, and, for a failing matrix block checked only at sampled
+    coordinates, two per coordinate at the transposed positions of up to 50 of them, to
+    recognize ``transposed`` without the whole block (none when the block was checked whole).
 
     Raises
     ------
