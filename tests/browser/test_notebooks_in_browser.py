@@ -1,11 +1,13 @@
 """The series in a real browser: every notebook runs in JupyterLab with live widgets.
 
-Two small fixture notebooks prove the harness itself, whatever ``notebooks/`` holds: one whose
-slider drives a printed line and a figure (must pass), one whose widget callback raises once the
-slider moves (the harness must report it, a failure nbval cannot see because no widget front end
-runs there). Then every ``notebooks/*.ipynb`` is run the same way.
+Small fixture notebooks prove the harness itself, whatever ``notebooks/`` holds: sliders that
+drive a figure and a line, and the package's own epsilon slider, must pass; a widget callback
+that raises once a slider moves (a failure nbval cannot see: no widget front end runs there), a
+cell that raises, and a dying kernel must be reported. Then every ``notebooks/*.ipynb`` is run
+the same way.
 
-Run with ``python -m pytest -m browser tests/browser -q``; screenshots land in ``build/browser/``.
+Run with ``python -m pytest -m browser tests/browser -q``; screenshots and report.json land in
+``build/browser/``.
 """
 
 from __future__ import annotations
@@ -51,11 +53,11 @@ _BROKEN_CHECK = """\
 """
 
 
-def _notebook(*sources: str) -> dict:
+def _notebook(about: str, *sources: str) -> dict:
     cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
               "source": src} for src in sources]
     cells.insert(0, {"cell_type": "markdown", "metadata": {},
-                     "source": "# Browser-harness fixture\nSliders driving a figure and a line."})
+                     "source": f"# Browser-harness fixture\n{about}"})
     return {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
             "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                         "language": "python"},
@@ -64,7 +66,8 @@ def _notebook(*sources: str) -> dict:
 
 def test_fixture_slider_drives_figure_and_text(lab):
     nb = lab.add_notebook("fixtures/slider_ok.ipynb",
-                          _notebook(_IMPORTS, _SLIDER.format(check="")))
+                          _notebook("Two sliders drive a figure and a line.", _IMPORTS,
+                                    _SLIDER.format(check="")))
     run = lab.check(nb)
     assert run.executed_cells == run.expected_cells == 2
     assert run.widget_outputs == 3  # two sliders and the Output widget they drive
@@ -77,7 +80,8 @@ def test_fixture_slider_drives_figure_and_text(lab):
 
 def test_fixture_broken_widget_callback_fails(lab):
     nb = lab.add_notebook("fixtures/slider_broken.ipynb",
-                          _notebook(_IMPORTS, _SLIDER.format(check=_BROKEN_CHECK)))
+                          _notebook("The callback raises once a slider moves.", _IMPORTS,
+                                    _SLIDER.format(check=_BROKEN_CHECK)))
     with pytest.raises(AssertionError) as info:
         lab.check(nb)
     message = str(info.value)
@@ -87,14 +91,37 @@ def test_fixture_broken_widget_callback_fails(lab):
 
 def test_fixture_cell_error_fails(lab):
     nb = lab.add_notebook("fixtures/cell_error.ipynb",
-                          _notebook(_IMPORTS, "1 / 0", "print('never reached')"))
+                          _notebook("A cell raises.", _IMPORTS, "1 / 0",
+                                    "print('never reached')"))
     with pytest.raises(AssertionError, match=r"cell \d+: ZeroDivisionError: division by zero"):
         lab.check(nb)
 
 
+def test_package_epsilon_slider_redraws_its_plot(lab):
+    # The series' own widget (a SelectionSlider over an Output), before the notebooks use it.
+    nb = lab.add_notebook("fixtures/epsilon_slider.ipynb", _notebook(
+        "The package's epsilon slider over a gradient-check sweep.",
+        "import numpy as np\n"
+        "from IPython.display import display\n"
+        "from ufldl_helpers.gradcheck import epsilon_sweep\n"
+        "from ufldl_helpers.widgets import epsilon_slider\n"
+        "\n"
+        "def cost(theta):\n"
+        "    return float(np.sum(np.sin(theta))), np.cos(theta)\n"
+        "\n"
+        "sweep = epsilon_sweep(cost, np.linspace(-1.0, 1.0, 5), np.logspace(-8, -2, 7))\n"
+        "display(epsilon_slider(sweep, value=1e-5))"))
+    run = lab.check(nb)
+    assert run.controls["slider"] == 1 and run.controls["output"] == 1
+    [move] = run.slider_moves
+    assert (move.value_before, move.value_after) == ("1e-05", "1e-04")
+    assert move.changed_output and not move.errors
+
+
 def test_fixture_kernel_crash_fails_fast(lab):
     nb = lab.add_notebook("fixtures/kernel_crash.ipynb",
-                          _notebook("import os\nos._exit(1)", "print('never reached')"))
+                          _notebook("The kernel dies.", "import os\nos._exit(1)",
+                                    "print('never reached')"))
     with pytest.raises(AssertionError, match=r"appears to have died|kernel is (gone|dead|"
                                              r"restarting|autorestarting)") as info:
         lab.check(nb)
