@@ -337,6 +337,7 @@ class NotebookRun:
     controls: dict = dataclasses.field(default_factory=dict)
     slider_moves: list[SliderMove] = dataclasses.field(default_factory=list)
     problems: list[str] = dataclasses.field(default_factory=list)
+    stderr: list[str] = dataclasses.field(default_factory=list)  # shown, not failing (warnings)
     seconds: float = 0.0
     phases: dict = dataclasses.field(default_factory=dict)
 
@@ -421,6 +422,8 @@ class Lab:
             phase("run all")
             run.widget_outputs = scan["widgetOutputs"]
             run.controls = scan["controls"]
+            run.stderr = [f"cell {item['cell']}: {item['text'].strip()[:200]}"
+                          for item in scan["stderr"] if not _TRACEBACK.search(item["text"])]
             errors = _errors(scan)
             run.problems += [f"after Run All Cells: {e}" for e in errors]
             run.figures = scan["images"]

@@ -3,7 +3,8 @@
 Small fixture notebooks prove the harness itself, whatever ``notebooks/`` holds: sliders that
 drive a figure and a line, and the package's own epsilon slider, must pass; a widget callback
 that raises once a slider moves (a failure nbval cannot see: no widget front end runs there), a
-cell that raises, and a dying kernel must be reported. Then every ``notebooks/*.ipynb`` is run
+widget left unrendered or shown as text, a cell that raises, and a dying kernel must be
+reported. Then every ``notebooks/*.ipynb`` is run
 the same way.
 
 Run with ``python -m pytest -m browser tests/browser -q``; screenshots and report.json land in
@@ -95,6 +96,22 @@ def test_fixture_cell_error_fails(lab):
                                     "print('never reached')"))
     with pytest.raises(AssertionError, match=r"cell \d+: ZeroDivisionError: division by zero"):
         lab.check(nb)
+
+
+def test_fixture_widget_without_front_end_fails(lab):
+    # What a learner sees when the widget model is missing, and when no widget renderer exists.
+    nb = lab.add_notebook("fixtures/widget_not_rendered.ipynb", _notebook(
+        "A widget whose model does not exist, and one shown only as text.",
+        "from IPython.display import display\n"
+        "view = {'model_id': '0' * 32, 'version_major': 2, 'version_minor': 0}\n"
+        "display({'application/vnd.jupyter.widget-view+json': view,\n"
+        "         'text/plain': 'IntSlider(value=3)'}, raw=True)",
+        "display({'text/plain': \"IntSlider(value=3, description='n')\"}, raw=True)"))
+    with pytest.raises(AssertionError) as info:
+        lab.check(nb)
+    message = str(info.value)
+    assert "widget not rendered: Error displaying widget: model not found" in message
+    assert "widget shown as text, no live control: IntSlider(value=3, description='n')" in message
 
 
 def test_package_epsilon_slider_redraws_its_plot(lab):
