@@ -27,7 +27,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote
@@ -250,7 +249,8 @@ _SCAN_JS = r"""
   const panel = document.querySelector('.jp-NotebookPanel');
   if (!panel) return null;
   const cells = [...panel.querySelectorAll('.jp-Notebook-cell')];
-  const cellIndex = el => cells.indexOf(el.closest('.jp-Notebook-cell'));
+  // 1-based, as JupyterLab's status bar counts ("Cell 3/12"), markdown cells included.
+  const cellIndex = el => cells.indexOf(el.closest('.jp-Notebook-cell')) + 1;
   const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
       .map(e => e.textContent.trim());
   const stderr = [...panel.querySelectorAll(
