@@ -58,6 +58,7 @@ SLIDER_TIMEOUT = 60.0
 NO_CHANGE_GRACE = 5.0
 POLL = 0.5
 MAX_SLIDERS_PER_NOTEBOOK = 6
+SCREENSHOT_MAX_HEIGHT = 30000
 
 # User settings for the throwaway server: no news/update toasts over the notebook, and every cell
 # attached to the DOM (the default windowing may detach off-screen cells, hiding their outputs).
@@ -330,6 +331,7 @@ class NotebookRun:
 
     notebook: str
     screenshot: Path
+    screenshot_cut: bool = False
     executed_cells: int = 0
     expected_cells: int = 0
     widget_outputs: int = 0
@@ -446,7 +448,7 @@ class Lab:
             run.problems.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
         finally:
             with contextlib.suppress(Exception):
-                self._screenshot(page, run.screenshot)
+                run.screenshot_cut = self._screenshot(page, run.screenshot)
             phase("screenshot")
             with contextlib.suppress(Exception):
                 page.close()
@@ -586,18 +588,23 @@ class Lab:
             run.problems.append("moving the sliders changed no figure or text: "
                                 + ", ".join(repr(m.label) for m in run.slider_moves))
 
-    def _screenshot(self, page, path: Path) -> None:
-        """Screenshot with the viewport stretched to show the whole notebook (capped)."""
+    def _screenshot(self, page, path: Path) -> bool:
+        """One image of the whole notebook: the viewport is stretched to the notebook's height.
+
+        Past ``SCREENSHOT_MAX_HEIGHT`` pixels the image is cut; returns whether it was.
+        """
         path.parent.mkdir(parents=True, exist_ok=True)
         height = page.evaluate(
             "() => { const s = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');"
-            " return s ? s.scrollHeight : 0; }")
-        viewport = page.viewport_size or {"width": 1280, "height": 900}
-        page.set_viewport_size({"width": viewport["width"],
-                                "height": int(min(max(viewport["height"], height + 160), 12000))})
+            " if (!s) return 0; s.scrollTop = 0; return s.scrollHeight; }")
+        chrome = 160  # menu, toolbar and status bar around the notebook
+        width = (page.viewport_size or {"width": 1280})["width"]
+        page.set_viewport_size({"width": width,
+                                "height": int(min(max(900, height + chrome),
+                                                  SCREENSHOT_MAX_HEIGHT))})
         page.wait_for_timeout(500)
         page.screenshot(path=str(path))
-
+        return height + chrome > SCREENSHOT_MAX_HEIGHT
 
 # --------------------------------------------------------------------------- fixtures
 
