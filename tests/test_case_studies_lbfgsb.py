@@ -46,6 +46,12 @@ def test_as_posted_line_search_fails_at_iteration_zero(problem):
     assert res.fun == cost0  # the line search never found a lower cost
     assert 80 < res.fun < 100  # the post: 90.8
     np.testing.assert_array_equal(res.x, theta)
+    # b2's gradient at the start, as in the post's jac: about 0.125 on background pixels
+    b2_grad = res.jac[-784:]
+    background = data.max(axis=1) == 0
+    assert abs(b2_grad[background].mean() - 0.125) < 0.003
+    np.testing.assert_allclose(b2_grad[background], 0.125, rtol=0.15)
+    np.testing.assert_allclose(res.jac[-3:], lb.POSTED["jac_last"], rtol=0.05)
 
 
 def test_nfev_is_one_plus_the_line_search_limit(problem):

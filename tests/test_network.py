@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ufldl_helpers.activations import ACTIVATIONS
@@ -30,6 +30,18 @@ def problem(sizes, m, output, seed, dtype=np.float64):
     return theta, X, Y
 
 
+def min_abs_relu_input(theta, sizes, X):
+    """Smallest |z| entering a hidden ReLU: ReLU has a corner at 0, where the derivative the
+    backward pass uses and the finite difference legitimately disagree (the doctor's `kink`)."""
+    blocks = mlp_layout(sizes).roll(theta)
+    A, smallest = X, np.inf
+    for l in range(1, len(sizes) - 1):
+        Z = blocks[f"W{l}"] @ A + blocks[f"b{l}"][:, None]
+        smallest = min(smallest, np.abs(Z).min())
+        A = np.maximum(Z, 0)
+    return smallest
+
+
 @pytest.mark.parametrize(("output", "loss"), COMBOS)
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))
 @given(sizes=st.lists(st.integers(1, 6), min_size=3, max_size=4),
@@ -37,6 +49,7 @@ def problem(sizes, m, output, seed, dtype=np.float64):
 @settings(max_examples=8, deadline=None)
 def test_backprop_passes_gradient_check(output, loss, activation, sizes, m, seed):
     theta, X, Y = problem(sizes, m, output, seed)
+    assume(activation != "relu" or min_abs_relu_input(theta, sizes, X) > 1e-3)
 
     def fun(t):
         return mlp_cost_and_grad(t, sizes, X, Y, hidden_activation=activation, output=output,

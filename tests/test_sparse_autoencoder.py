@@ -378,3 +378,28 @@ def test_kl_divergence_and_its_derivative():
 def test_hyperparameter_sweep_bad_names(patches):
     with pytest.raises(ValueError, match="hyperparameters must be among"):
         sae.hyperparameter_sweep(patches[:, :20], 3, {"rho": [0.1]}, max_iter=2)
+
+
+def test_training_in_matlab_order_learns_the_same_weights(patches):
+    x = patches[:, :300]
+    c = train_sparse_autoencoder(x, 5, max_iter=10, progress=False)
+    f = train_sparse_autoencoder(x, 5, max_iter=10, progress=False, order="F")
+    assert f.order == "F" and f.theta.shape == c.theta.shape
+    assert not np.array_equal(f.theta, c.theta)  # a different unrolling...
+    np.testing.assert_allclose(f.W1, c.W1, rtol=1e-6, atol=1e-9)  # ...of the same network
+    np.testing.assert_allclose(f.cost_history, c.cost_history, rtol=1e-8)
+
+
+def test_staged_gradient_checks_helper(patches):
+    reports = sae.staged_gradient_checks(patches[:, :10], 5, rng=1)
+    assert list(reports) == ["no penalties", "+ weight decay", "+ sparsity"]
+    for report in reports.values():
+        assert report.passed and report.relative_error < 1e-9 and not report.findings
+    assert set(reports["+ sparsity"].block_errors) == {"W1", "W2", "b1", "b2"}
+
+
+def test_results_have_short_reprs(trained):
+    assert repr(trained).startswith("<TrainingResult: sparse autoencoder 64 -> 25: cost ")
+    assert len(repr(trained)) < 200
+    stats = filter_statistics(trained.W1)
+    assert repr(stats) == f"<FilterStatistics: {stats.n_edge_like} of 25 edge-like>"

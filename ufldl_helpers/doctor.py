@@ -56,12 +56,17 @@ REG_RATIOS = (1.0, 0.5, 2.0, -1.0, -0.5, -2.0)
 MAX_KINK_PROBES = 10
 # A one-parameter fit through a single entry always "fits": demand at least this many entries.
 MIN_FIT_ENTRIES = 2
-# A block error below this may be the truncation error of central differences; above it the
-# formula's error is implausible and no extra evaluations are spent on it.
+# A block error below this may be the truncation error of central differences at eps = 1e-4;
+# above it the formula's error is implausible and no extra evaluations are spent on it. The
+# truncation error grows as eps**2, so the threshold does too for larger steps.
 TRUNCATION_SUSPECT = 1e-6
 # A sampled matrix block is tested for transposition against the numerical gradient at the
 # partners of at most this many of its entries (2 cost evaluations each, central differences).
 MAX_PARTNER_PROBES = 50
+# Rounding J(theta +- eps) costs about eps_machine * |J| each; a central difference divides the
+# difference by 2 eps. A mismatch within this many times eps_machine * |J| / eps per entry is
+# round-off, not a bug.
+ROUNDOFF_FACTOR = 20
 
 
 def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
@@ -102,16 +107,32 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
     failing = [b for b in blocks.values() if not b["error"] < block_tol]
     passing = [b for b in blocks.values() if b["error"] < block_tol]
     if not low and report.method == "central":
+        # Too small an epsilon first: otherwise round-off noise can pass for a (tiny) constant
+        # factor in a block, or for truncation error with the advice to shrink epsilon further.
+        roundoff = _roundoff_only(report, failing)
+        if roundoff:
+            failing = [b for b in failing if b["name"] not in roundoff]
+            passing += [blocks[name] for name in roundoff]
+            notes.append(
+                f"{_names_verb(roundoff, 'misses', 'miss')} the tolerance by no more than the "
+                f"round-off of the cost: J(theta +- epsilon) are rounded to about "
+                f"{np.finfo(np.float64).eps * abs(float(report.cost)):.0e}, and the central "
+                f"difference divides that by 2*epsilon = {2 * report.epsilon:g}. epsilon is too "
+                f"small to judge this gradient: use a larger one (UFLDL's 1e-4, or the bottom "
+                f"of epsilon_sweep's V).")
         truncation = _truncation_only(report, failing, theta, block_tol)
         if truncation:
             failing = [b for b in failing if b["name"] not in truncation]
             passing += [blocks[name] for name in truncation]
+            worst = max(blocks[name]["error"] for name in truncation)
+            # The truncation error shrinks as epsilon**2: a power of 10 that brings it below tol.
+            smaller = 10.0 ** np.floor(np.log10(report.epsilon * np.sqrt(block_tol / worst)))
             notes.append(
-                f"{', '.join(truncation)} miss the tolerance only by the truncation error of "
-                f"central differences at epsilon={report.epsilon:g}: the Richardson-"
-                f"extrapolated numerical gradient agrees to "
-                f"{max(truncation.values()):.1e}. The gradient is right; epsilon="
-                f"{report.epsilon / 10:g} or a slightly looser tol would pass.")
+                f"{_names_verb(truncation, 'misses', 'miss')} the tolerance only by the "
+                f"truncation error of central differences at epsilon={report.epsilon:g}: the "
+                f"Richardson-extrapolated numerical gradient agrees to "
+                f"{max(truncation.values()):.1e}. The gradient is right; epsilon={smaller:g} "
+                f"(the error shrinks as epsilon^2) or a slightly looser tol would pass.")
     if not failing:
         return findings, notes
 
@@ -252,6 +273,18 @@ def _block_data(report, theta) -> dict[str, dict]:
     return out
 
 
+def _names_verb(names, singular: str, plural: str) -> str:
+    return f"{', '.join(names)} {singular if len(names) == 1 else plural}"
+
+
+def _roundoff_only(report, failing) -> list[str]:
+    """Blocks whose mismatch is within the round-off of the central differences themselves."""
+    per_entry = (ROUNDOFF_FACTOR * np.finfo(np.float64).eps * abs(float(report.cost))
+                 / report.epsilon)
+    return [b["name"] for b in failing
+            if np.linalg.norm(b["n"] - b["a"]) <= per_entry * np.sqrt(b["n"].size)]
+
+
 def _truncation_only(report, failing, theta, block_tol) -> dict[str, float]:
     """Blocks whose small mismatch vanishes under Richardson extrapolation.
 
@@ -261,8 +294,9 @@ def _truncation_only(report, failing, theta, block_tol) -> dict[str, float]:
     the gradient.
     """
     out = {}
+    suspect = TRUNCATION_SUSPECT * max(1.0, (report.epsilon / 1e-4) ** 2)
     for b in failing:
-        if not b["error"] < TRUNCATION_SUSPECT:
+        if not b["error"] < suspect:
             continue
         half = _finite_differences(report._context["cost"], theta, b["indices"],
                                    report.epsilon / 2, "central", report.layout)

@@ -62,6 +62,7 @@ __all__ = [
     "limit_blas_threads",
     "reconstruct",
     "sparse_autoencoder_cost",
+    "staged_gradient_checks",
     "train_sparse_autoencoder",
     "unpack",
 ]
@@ -434,9 +435,51 @@ def sparse_autoencoder_cost(theta, visible_size: int, hidden_size: int, lambda_:
     return _cost_grad(theta, lay, data, lambda_, rho, beta, ws)
 
 
+def staged_gradient_checks(data, hidden_size: int = 5, *, lambda_: float = 1e-4,
+                           sparsity_param: float = 0.01, beta: float = 3.0, rng=None,
+                           epsilon: float = 1e-4) -> dict:
+    """UFLDL's advice, in three stages: check the plain cost, then add weight decay, then sparsity.
+
+    A failure at one stage points at the term just added. Use few examples and hidden units
+    (UFLDL: 10 patches and a handful of units), because every parameter costs two evaluations.
+
+    Parameters
+    ----------
+    data : (visible_size, m) ndarray in [0, 1]
+    hidden_size : int
+    lambda_, sparsity_param, beta : float
+        The penalties switched on at stages 2 and 3.
+    rng : numpy.random.Generator, int or None
+        For the random ``theta`` of the check.
+    epsilon : float
+        Finite-difference step (UFLDL: 1e-4).
+
+    Returns
+    -------
+    dict stage -> ufldl_helpers.gradcheck.GradientCheck
+        Stages ``"no penalties"``, ``"+ weight decay"``, ``"+ sparsity"``; each report's
+        ``relative_error`` should be below 1e-9 in float64.
+    """
+    from ufldl_helpers.gradcheck import check_gradient
+
+    data = _check_data(data)
+    lambda_, rho, beta = _check_hyper(lambda_, sparsity_param, beta)
+    v = data.shape[0]
+    lay = layout(v, hidden_size)
+    theta = initialize_parameters(hidden_size, v, rng)
+    stages = {"no penalties": (0.0, 0.0), "+ weight decay": (lambda_, 0.0),
+              "+ sparsity": (lambda_, beta)}
+    return {
+        stage: check_gradient(
+            lambda t, lam=lam, b=b: sparse_autoencoder_cost(t, v, hidden_size, lam, rho, b,
+                                                           data),
+            theta, epsilon=epsilon, blocks=lay, lambda_=lam or None)
+        for stage, (lam, b) in stages.items()}
+
+
 # --------------------------------------------------------------------------- training
 
-@dataclass
+@dataclass(repr=False)
 class TrainingResult:
     """What :func:`train_sparse_autoencoder` returns.
 
@@ -492,6 +535,9 @@ class TrainingResult:
     @property
     def line_search_failed(self) -> bool:
         return _line_search_failed(self.optimize_result)
+
+    def __repr__(self) -> str:
+        return f"<TrainingResult: {self}>"
 
     def __str__(self) -> str:
         return (f"sparse autoencoder {self.visible_size} -> {self.hidden_size}: cost "
@@ -665,7 +711,7 @@ def train_sparse_autoencoder(data, hidden_size: int = 25, *, lambda_: float = 1e
 
 # --------------------------------------------------------------------------- filter statistics
 
-@dataclass
+@dataclass(repr=False)
 class FilterStatistics:
     """Summary of a trained layer: sparsity achieved and how edge-like each filter is.
 
@@ -711,6 +757,9 @@ class FilterStatistics:
     @property
     def n_edge_like(self) -> int:
         return int(np.count_nonzero(self.edge_like))
+
+    def __repr__(self) -> str:
+        return f"<FilterStatistics: {self.n_edge_like} of {self.n_filters} edge-like>"
 
     def __str__(self) -> str:
         lines = []
