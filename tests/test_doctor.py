@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mlp_data import random_inputs_and_targets
 
 from ufldl_helpers import activations, doctor
 from ufldl_helpers.case_studies import matlab_autoencoder as ma
@@ -21,11 +22,7 @@ LAMBDA = 0.1
 
 def net(seed=0, sizes=SIZES, m=M, lambda_=LAMBDA, activation="sigmoid", output="softmax"):
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(sizes[0], m))
-    if output == "softmax":
-        Y = rng.integers(0, sizes[-1], size=m)
-    else:
-        Y = rng.uniform(size=(sizes[-1], m))
+    X, Y = random_inputs_and_targets(sizes, m, output, rng)
     layout = mlp_layout(sizes)
     theta = initialize_mlp(sizes, rng=rng)
     for name in layout.names:  # nonzero biases, so bias decay would show

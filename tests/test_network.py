@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from mlp_data import random_inputs_and_targets
 
 from ufldl_helpers.activations import ACTIVATIONS
 from ufldl_helpers.gradcheck import check_gradient
@@ -19,11 +20,7 @@ COMBOS = [("softmax", "cross_entropy"), ("sigmoid", "cross_entropy"),
 
 def problem(sizes, m, output, seed, dtype=np.float64):
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(sizes[0], m))
-    if output == "softmax":
-        Y = rng.integers(0, sizes[-1], size=m)
-    else:
-        Y = rng.uniform(size=(sizes[-1], m))
+    X, Y = random_inputs_and_targets(sizes, m, output, rng)
     theta = initialize_mlp(sizes, rng=rng) + 0.1 * rng.normal(size=mlp_layout(sizes).size)
     if dtype == np.float32:
         return theta.astype(dtype), X.astype(dtype), Y if Y.ndim == 1 else Y.astype(dtype)

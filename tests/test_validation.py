@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from ufldl_helpers._validation import check_array, check_choice, check_rng, check_scalar
+from ufldl_helpers._validation import (
+    check_array,
+    check_choice,
+    check_rng,
+    check_scalar,
+    check_subset,
+)
 
 
 def test_check_rng_none_is_fixed_seed():
@@ -58,3 +64,11 @@ def test_check_choice():
     assert check_choice("softmax", "output", ("softmax", "linear")) == "softmax"
     with pytest.raises(ValueError, match="output must be one of"):
         check_choice("relu", "output", ("softmax", "linear"))
+
+
+def test_check_subset():
+    assert check_subset(["cost"], "fixes", ("cost", "derivative")) == frozenset({"cost"})
+    with pytest.raises(ValueError, match="fixes must be one of"):
+        check_subset(["loss"], "fixes", ("cost", "derivative"))
+    with pytest.raises(TypeError, match="fixes must be an iterable of names"):
+        check_subset("cost", "fixes", ("cost",))

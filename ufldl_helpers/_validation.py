@@ -8,7 +8,7 @@ traceback from deep inside a computation.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -159,3 +159,14 @@ def check_choice(x, name: str, choices: Sequence[str]) -> str:
     if x not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {x!r}")
     return x
+
+
+def check_subset(values, name: str, choices: Sequence[str]) -> frozenset[str]:
+    """Validate an iterable of option names (e.g. which fixes to apply); return them as a set."""
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be an iterable of names from {list(choices)}, "
+                        f"got {values!r}")
+    out = frozenset(values)
+    for value in out:
+        check_choice(value, name, tuple(choices))
+    return out

@@ -37,11 +37,9 @@ Numbers follow MATLAB where it matters: row vectors, column-major ``(:)`` (``ord
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 
-from ufldl_helpers._validation import check_array, check_choice, check_rng, check_scalar
+from ufldl_helpers._validation import check_array, check_rng, check_scalar, check_subset
 from ufldl_helpers.activations import sigmoid
 from ufldl_helpers.params import ParamLayout
 
@@ -81,14 +79,8 @@ POSTED_LINES = (
 
 
 def _check_fixes(fixes) -> frozenset[str]:
-    if isinstance(fixes, str):
-        fixes = tuple(fixes)
-    if not isinstance(fixes, Iterable):
-        raise TypeError(f"fixes must be letters from {''.join(FIXES)}, got {fixes!r}")
-    out = frozenset(fixes)
-    for letter in out:
-        check_choice(letter, "fixes", tuple(FIXES))
-    return out
+    # A string names fixes by their letters: "ABC".
+    return check_subset(tuple(fixes) if isinstance(fixes, str) else fixes, "fixes", tuple(FIXES))
 
 
 def _check_weights(x, encoder, decoder):

@@ -46,11 +46,9 @@ sigmoid/sigmoid table confirms it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 
-from ufldl_helpers._validation import check_array, check_choice, check_scalar
+from ufldl_helpers._validation import check_array, check_choice, check_scalar, check_subset
 from ufldl_helpers.activations import ACTIVATIONS, sigmoid, softmax
 from ufldl_helpers.gradcheck import numerical_gradient
 from ufldl_helpers.params import ParamLayout
@@ -109,14 +107,8 @@ printed (the first rows of ``[numgrad grad]``, 4 significant digits)."""
 
 
 def _check_fixes(fixes) -> frozenset[str]:
-    if isinstance(fixes, str):
-        fixes = (fixes,)
-    if not isinstance(fixes, Iterable):
-        raise TypeError(f"fixes must be an iterable of names from {sorted(FIXES)}, got {fixes!r}")
-    out = frozenset(fixes)
-    for name in out:
-        check_choice(name, "fixes", tuple(FIXES))
-    return out
+    # A string is one fix's name.
+    return check_subset((fixes,) if isinstance(fixes, str) else fixes, "fixes", tuple(FIXES))
 
 
 def nn_layout(input_layer_size: int, hidden_layer_size: int, num_labels: int) -> ParamLayout:
