@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ufldl_helpers._validation import check_array, check_choice, check_scalar
 
@@ -239,6 +240,7 @@ def plot_gradient_check(report, *, max_points=5000) -> Figure:
     ax1.plot([-lim, lim], [-lim, lim], color="0.3", lw=1, label="analytic = numerical")
     ax1.set_xlabel("numerical")
     ax1.set_ylabel("analytic")
+    ax1.xaxis.set_major_locator(MaxNLocator(5))  # long tick labels of small values stay apart
     ax1.set_title("Each gradient entry")
     ax1.legend(fontsize=8)
     names = [nm for nm in layout.names if nm in report.block_errors]
