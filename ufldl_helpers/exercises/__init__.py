@@ -1,0 +1,240 @@
+"""Exercises inside the notebooks: instant feedback that says what is wrong, never the answer.
+
+Every exercise in notebooks 01-07 follows one pattern. A markdown cell whose heading contains the
+word "Exercise" states the task; a code cell tagged ``exercise`` holds the student's work, with
+``...`` where the answer goes, and ends with a check; a markdown cell below holds a collapsed
+hint and a collapsed solution (``<details>``). The check returns a :class:`Feedback` whose repr
+is what the notebook shows:
+
+* ``Not attempted yet``: the answer is still ``...`` (or the function raises
+  ``NotImplementedError``); this is what the stored notebooks show, so nbval runs them unsolved;
+* ``Not yet``: what is wrong and where (a shape, a sign, a factor, a block), never the answer;
+* ``Correct``: with what was verified.
+
+The per-notebook checks live in the submodules (:mod:`.backpropagation`, ...); this module holds
+the shared comparisons. They compare with values the package computes, never stored numbers.
+
+Examples
+--------
+>>> import numpy as np
+>>> from ufldl_helpers import exercises
+>>> exercises.check_array("1.1", ..., np.ones(3), name="a2")
+Not attempted yet (Exercise 1.1): replace the ... with your a2.
+>>> exercises.check_array("1.1", -np.ones(3), np.ones(3), name="a2")
+Not yet (Exercise 1.1): a2 has the opposite sign of the right values everywhere.
+>>> exercises.check_array("1.1", np.ones(3), np.ones(3), name="a2")
+Correct (Exercise 1.1): a2 matches to 1e-07 (relative).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "CORRECT",
+    "NOT_ATTEMPTED",
+    "NOT_YET",
+    "Feedback",
+    "check_array",
+    "check_choice",
+    "check_number",
+    "correct",
+    "is_placeholder",
+    "not_attempted",
+    "not_yet",
+    "run_student_function",
+]
+
+CORRECT = "Correct"
+NOT_YET = "Not yet"
+NOT_ATTEMPTED = "Not attempted yet"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The result of checking one exercise.
+
+    Attributes
+    ----------
+    exercise : str
+        The exercise's number as the notebook's heading gives it, e.g. ``"2.3"``.
+    status : {"Correct", "Not yet", "Not attempted yet"}
+    message : str
+        What was verified, or what is wrong and where; never the expected answer.
+    """
+
+    exercise: str
+    status: str
+    message: str
+
+    def __post_init__(self):
+        if self.status not in (CORRECT, NOT_YET, NOT_ATTEMPTED):
+            raise ValueError(
+                f"status must be one of {CORRECT!r}, {NOT_YET!r}, {NOT_ATTEMPTED!r}, "
+                f"got {self.status!r}"
+            )
+
+    @property
+    def correct(self) -> bool:
+        """Whether the answer passed the check."""
+        return self.status == CORRECT
+
+    @property
+    def attempted(self) -> bool:
+        """Whether the student replaced the placeholder."""
+        return self.status != NOT_ATTEMPTED
+
+    def __repr__(self) -> str:
+        text = f"{self.status} (Exercise {self.exercise}): {self.message}"
+        # Wrap so that no line is cut off in a notebook or in nbgrader's feedback.
+        return "\n".join(
+            textwrap.fill(line, width=96, subsequent_indent="  ") for line in text.split("\n")
+        )
+
+    __str__ = __repr__
+
+
+def correct(exercise: str, message: str) -> Feedback:
+    """Feedback for a right answer; ``message`` says what was verified."""
+    return Feedback(exercise, CORRECT, message)
+
+
+def not_yet(exercise: str, message: str) -> Feedback:
+    """Feedback for a wrong answer; ``message`` says what is wrong, not the answer."""
+    return Feedback(exercise, NOT_YET, message)
+
+
+def not_attempted(exercise: str, name: str) -> Feedback:
+    """Feedback for an answer that is still the placeholder ``...``."""
+    return Feedback(exercise, NOT_ATTEMPTED, f"replace the ... with your {name}.")
+
+
+def is_placeholder(answer) -> bool:
+    """True for the notebooks' placeholder ``...`` (``Ellipsis``)."""
+    return answer is Ellipsis
+
+
+def run_student_function(exercise: str, name: str, fun: Callable, *args, **kwargs):
+    """Call a student's function; return ``(value, None)`` or ``(None, Feedback)``.
+
+    A function that still raises ``NotImplementedError`` (or is the placeholder ``...``) is not
+    attempted yet; any other exception is reported by type and message, so the student sees
+    their own error without a traceback through this package.
+    """
+    if is_placeholder(fun):
+        return None, not_attempted(exercise, name)
+    if not callable(fun):
+        return None, not_yet(exercise, f"{name} must be a function, got {type(fun).__name__}.")
+    try:
+        return fun(*args, **kwargs), None
+    except NotImplementedError:
+        return None, not_attempted(exercise, name)
+    except Exception as exc:  # the student's own bug: report it, do not crash the notebook
+        return None, not_yet(
+            exercise, f"calling {name} raised {type(exc).__name__}: {exc}"
+        )
+
+
+def _as_float_array(answer, name: str):
+    """Return ``(array, None)`` or ``(None, message)`` for an answer that is not numeric."""
+    try:
+        arr = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return None, f"{name} must be a number or an array of numbers, got {type(answer).__name__}."
+    return arr, None
+
+
+def _difference(arr: np.ndarray, expected: np.ndarray, name: str, rtol: float) -> str:
+    """Say how ``arr`` differs from ``expected`` without revealing ``expected``."""
+    if not np.all(np.isfinite(arr)):
+        return f"{name} contains NaN or infinite values."
+    scale = np.linalg.norm(expected)
+    if scale > 0 and np.linalg.norm(arr + expected) <= rtol * scale:
+        return f"{name} has the opposite sign of the right values everywhere."
+    if scale > 0 and np.linalg.norm(arr) > 0:
+        c = float(np.vdot(arr, expected) / np.vdot(expected, expected))
+        if c > 0 and np.linalg.norm(arr - c * expected) <= 1e-6 * np.linalg.norm(arr):
+            return (
+                f"{name} is the right values times a constant factor {c:.3g}: look for a missing "
+                "or extra scale (a 1/m, a 2, a lambda) rather than a wrong formula."
+            )
+    atol = rtol * max(scale / np.sqrt(arr.size), 1e-300)
+    wrong = ~np.isclose(arr, expected, rtol=rtol, atol=atol)
+    if arr.ndim and wrong.sum() < arr.size:
+        where = np.argwhere(wrong)
+        first = ", ".join(str(tuple(int(i) for i in w)) for w in where[:3])
+        return (
+            f"{int(wrong.sum())} of {arr.size} entries of {name} are wrong "
+            f"(the first: {first}); the others are right."
+        )
+    return f"{name} differs from the right values in every entry."
+
+
+def check_array(exercise: str, answer, expected, *, name: str, rtol: float = 1e-7) -> Feedback:
+    """Compare a numeric answer (number or array) with the package's value.
+
+    Parameters
+    ----------
+    exercise : str
+        The exercise's number, e.g. ``"1.2"``.
+    answer : array_like or ``...``
+        The student's value.
+    expected : array_like
+        The right value, computed by the package at check time.
+    name : str
+        What the answer is called in the notebook (``"delta3"``), used in the messages.
+    rtol : float
+        Relative tolerance, measured against the norm of ``expected``.
+
+    Returns
+    -------
+    Feedback
+    """
+    if is_placeholder(answer):
+        return not_attempted(exercise, name)
+    arr, problem = _as_float_array(answer, name)
+    if problem:
+        return not_yet(exercise, problem)
+    expected = np.asarray(expected, dtype=float)
+    if arr.shape != expected.shape:
+        return not_yet(
+            exercise, f"{name} has shape {arr.shape}; it should have shape {expected.shape}."
+        )
+    scale = max(float(np.linalg.norm(expected)), np.finfo(float).tiny)
+    if np.all(np.isfinite(arr)) and np.linalg.norm(arr - expected) <= rtol * scale:
+        return correct(exercise, f"{name} matches to {rtol:.0e} (relative).")
+    return not_yet(exercise, _difference(arr, expected, name, rtol))
+
+
+def check_number(exercise: str, answer, expected: float, *, name: str, rtol: float = 1e-6,
+                 hint: str = "") -> Feedback:
+    """Compare a single number; ``hint`` is added to a wrong answer's message."""
+    if is_placeholder(answer):
+        return not_attempted(exercise, name)
+    if isinstance(answer, (bool, np.bool_)) or np.ndim(answer) != 0:
+        return not_yet(exercise, f"{name} must be a single number, got {answer!r}.")
+    feedback = check_array(exercise, answer, expected, name=name, rtol=rtol)
+    if feedback.correct or not hint:
+        return feedback
+    return not_yet(exercise, f"{feedback.message} {hint}")
+
+
+def check_choice(exercise: str, answer, expected, options, *, name: str = "answer",
+                 why: str = "") -> Feedback:
+    """Check a multiple-choice prediction; ``why`` explains the right choice once it is made.
+
+    ``options`` lists the allowed answers, so a typo is reported as such rather than as wrong.
+    """
+    if is_placeholder(answer):
+        return not_attempted(exercise, name)
+    options = list(options)
+    if answer not in options:
+        listed = ", ".join(repr(o) for o in options)
+        return not_yet(exercise, f"{name} must be one of {listed}; got {answer!r}.")
+    if answer == expected:
+        return correct(exercise, why or f"{answer!r} is right.")
+    return not_yet(exercise, f"{answer!r} is not what happens: run the cell below and look again.")
