@@ -36,6 +36,7 @@ LAYER_SIZES = (2, 2, 1)
 """The post's network: 2 inputs, 2 hidden units, 1 output (sigmoid units, squared error)."""
 
 LAYOUT = mlp_layout(LAYER_SIZES)
+"""Parameter layout of that network (``W1, W2, b1, b2``; 9 parameters)."""
 
 
 def _check_targets(Y, m: int, name: str) -> np.ndarray:
