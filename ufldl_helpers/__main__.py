@@ -60,7 +60,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _gradient_check(images, rng: np.random.Generator) -> bool:
+def _gradient_check(images: np.ndarray, rng: np.random.Generator) -> bool:
     from ufldl_helpers.data import sample_patches
 
     v, h, m = _CHECK["visible_size"], _CHECK["hidden_size"], _CHECK["num_patches"]
