@@ -144,8 +144,9 @@ def _next_steps() -> str:
     text = f"Next: the notebooks explain every step. {hint}\n" + "".join(
         f"    {step}\n" for step in steps)
     if importlib.util.find_spec("jupyterlab") is None:
-        text += ('JupyterLab is not installed here: python -m pip install "ufldl-helpers[lab]" '
-                 "(or open the notebooks in any Jupyter front end)\n")
+        text += ("JupyterLab is not installed here; install it with\n"
+                 '    python -m pip install "ufldl-helpers[lab]"\n'
+                 "or open the notebooks in any Jupyter front end.\n")
     return text.rstrip("\n")
 
 

@@ -6,6 +6,7 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const view of views) {
     const note = document.createElement("p");
     note.className = "widget-note";
+    note.style.fontStyle = "italic";
     note.textContent = "Interactive control: run this notebook in JupyterLab or on Binder " +
       "to use it.";
     view.after(note);
