@@ -9,12 +9,11 @@ stage() { echo "== $1"; SECONDS=0; }
 done_in() { echo "   ($SECONDS s)"; }
 
 stage "typecheck: mypy on ufldl_helpers (configuration in pyproject.toml)"
-python -m pip install --quiet -e ".[typecheck]"
+python -m pip install --quiet -e ".[typecheck,docs]"
 python -m mypy
 done_in
 
 stage "book: python -m sphinx -W -b html docs build/docs (stored outputs, nothing executed)"
-python -m pip install --quiet -e ".[docs]"
 rm -rf build/docs
 python -m sphinx -W --keep-going -q -b html docs build/docs
 done_in

@@ -137,7 +137,10 @@ def _next_steps() -> str:
         steps = [f"python -m ufldl_helpers notebooks {folder}", f"jupyter lab {folder}/"]
         hint = "Copy them here and open them with"
     else:  # a repository checkout (editable install)
-        relative = os.path.relpath(source)
+        try:
+            relative = os.path.relpath(source)
+        except ValueError:  # Windows: another drive
+            relative = ".."
         folder = Path(source if relative.startswith("..") else relative)
         steps = [f"jupyter lab {folder}/"]
         hint = "Open them with"
