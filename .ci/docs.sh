@@ -26,7 +26,8 @@ done_in
 stage "binder: repo2docker --no-build reads binder/ (Python pinned, environment cached, postBuild)"
 r2d=$(mktemp -d)
 python -m venv "$r2d/venv"
-"$r2d/venv/bin/python" -m pip install --quiet jupyter-repo2docker
+# repo2docker imports tomli on Python < 3.11 without requiring it.
+"$r2d/venv/bin/python" -m pip install --quiet jupyter-repo2docker "tomli; python_version < '3.11'"
 "$r2d/venv/bin/repo2docker" --no-build --no-run --debug . > "$r2d/dockerfile.txt" 2>&1 \
     || { cat "$r2d/dockerfile.txt"; exit 1; }
 python - "$r2d/dockerfile.txt" <<'PY'
