@@ -64,6 +64,7 @@ FIXES = {
     "C": "gEncoder = x'*error_1 (the encoder's shape, not its transpose)",
     "D": "J = sum(sum(0.5*(z - x).^2)) (a scalar for a batch too)",
 }
+"""The post's four bugs by letter: ``letter -> the corrected MATLAB line``."""
 
 POSTED_EPSILON = 10e-5
 """The post's ``epsilon = 10e-5``, which is 1e-4 (10 x 10^-5), not 1e-5."""

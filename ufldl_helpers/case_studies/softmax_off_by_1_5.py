@@ -77,6 +77,7 @@ FIXES = {
     "cost": "use the cost whose derivative is a3 - Y: categorical cross-entropy for softmax",
     "derivative": "call activationGradient with activation_type instead of 'sigmoid'",
 }
+"""The post's two bugs: ``name -> what the fix changes``."""
 
 POSTED_TABLES = {
     ("sigmoid", "softmax"): np.array([
