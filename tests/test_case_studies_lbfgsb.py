@@ -168,3 +168,13 @@ def test_the_posts_numbers_give_lambda_and_ours_do_too(problem):
     assert not theta[-3:].any()  # the initial biases are 0, as the post's x ends
     with pytest.raises(ValueError, match="nonzero"):
         lb.weight_decay_ratio([1.0], [0.0])
+
+
+@pytest.mark.parametrize("message, reason", [
+    (b"ABNORMAL_TERMINATION_IN_LNSRCH", "ABNORMAL"), ("ABNORMAL: ", "ABNORMAL"),
+    ("CONVERGENCE: NORM_OF_PROJECTED_GRADIENT_<=_PGTOL", "CONVERGENCE"),
+    ("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL", "CONVERGENCE"),
+    ("STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT", "STOP")])
+def test_stop_reason_is_stable_across_scipy_wordings(message, reason):
+    import scipy.optimize
+    assert lb.stop_reason(scipy.optimize.OptimizeResult(message=message)) == reason

@@ -57,6 +57,7 @@ __all__ = [
     "line_search_trials",
     "mnist_problem",
     "objective",
+    "stop_reason",
     "train",
     "weight_decay_ratio",
 ]
@@ -385,3 +386,23 @@ def line_search_trials(theta, visible_size, hidden_size, lambda_, data, *, fixed
         "curvature": numpy.abs(slope) <= GTOL * abs(slope0),
         "result": result,
     }
+
+
+def stop_reason(result) -> str:
+    """The first word of L-BFGS-B's message: ``"ABNORMAL"``, ``"CONVERGENCE"`` or ``"STOP"``.
+
+    scipy words the messages differently across versions (``ABNORMAL_TERMINATION_IN_LNSRCH``
+    before 1.15, ``ABNORMAL: `` since; bytes in old versions); the first word is stable.
+
+    Parameters
+    ----------
+    result : scipy.optimize.OptimizeResult
+
+    Returns
+    -------
+    str
+    """
+    message = result.message
+    if isinstance(message, bytes):
+        message = message.decode()
+    return str(message).strip().split(":")[0].split("_")[0].split(" ")[0]

@@ -212,13 +212,13 @@ FAILING_BLOCKS = ("Theta1", "Theta2", "both", "neither")
 
 
 def check_failing_block(prediction, activation_type="tanh"):
-    """Exercise 5.1: with the cost fixed and tanh hidden units, which block fails the check?"""
+    """Exercise 5.3: with the cost fixed and tanh hidden units, which block fails the check?"""
     fun, theta = s.harness_function(activation_type, "softmax", fixes=("cost",))
     errors = check_gradient(fun, theta, blocks=s.nn_layout(3, 5, 3)).block_errors
     wrong = [name for name in ("Theta1", "Theta2") if errors[name] > 1e-6]
     expected = "both" if len(wrong) == 2 else wrong[0] if wrong else "neither"
     return check_choice(
-        "5.1", prediction, expected, FAILING_BLOCKS, name="prediction",
+        "5.3", prediction, expected, FAILING_BLOCKS, name="prediction",
         why=f"{expected!r}: only gradients computed through sigma2 use the hidden derivative.")
 
 
@@ -228,31 +228,31 @@ def _uniform_factor(K: int) -> float:
 
 
 def check_uniform_factor(factor, K=4):
-    """Exercise 5.2: true ``dJ/dz3`` over the posted ``a3 - Y`` at uniform outputs, K classes."""
+    """Exercise 5.1: true ``dJ/dz3`` over the posted ``a3 - Y`` at uniform outputs, K classes."""
     expected = _uniform_factor(K)
     if not is_placeholder(factor) and np.ndim(factor) == 0 \
             and not isinstance(factor, (bool, np.bool_)) \
             and np.isclose(factor, 1 / expected, rtol=1e-6):
-        return not_yet("5.2", "that is the inverse ratio (a3 - Y over the true derivative); "
+        return not_yet("5.1", "that is the inverse ratio (a3 - Y over the true derivative); "
                               "the question asks true over posted.")
-    feedback = check_number("5.2", factor, expected, name="factor", rtol=1e-6,
+    feedback = check_number("5.1", factor, expected, name="factor", rtol=1e-6,
                             hint="Put h_j = 1/K in g_j and in sum_j h_j g_j; remember that "
                                  "one-hot y sums to 1.")
     if feedback.correct:
-        return correct("5.2", f"factor matches binary_cost_delta / (a3 - Y) at uniform outputs "
+        return correct("5.1", f"factor matches binary_cost_delta / (a3 - Y) at uniform outputs "
                               f"for K = {K}.")
     return feedback
 
 
 def check_categorical_cost(categorical_cost: Callable):
-    """Exercise 5.3: ``categorical_cost(h, Y, p, lambda_) -> J`` for a softmax output.
+    """Exercise 5.2: ``categorical_cost(h, Y, p, lambda_) -> J`` for a softmax output.
 
     ``h`` and ``Y`` are (m, K), examples as rows; ``p`` is the sum of the squared non-bias
     weights. Compared with the fixed cost of the posted network on the harness, with
     ``lambda_`` 0 and 1.
     """
     if is_placeholder(categorical_cost):
-        return not_attempted("5.3", "categorical_cost")
+        return not_attempted("5.2", "categorical_cost")
     theta, X, y = s.harness_problem()
     _, h = s.forward(theta, 3, 5, 3, X)
     Y = np.eye(3)[y - 1]
@@ -261,12 +261,12 @@ def check_categorical_cost(categorical_cost: Callable):
     m = X.shape[0]
     values = {}
     for lambda_ in (0.0, 1.0):
-        value, problem = run_student_function("5.3", "categorical_cost", categorical_cost,
+        value, problem = run_student_function("5.2", "categorical_cost", categorical_cost,
                                               h.copy(), Y.copy(), p, lambda_)
         if problem:
             return problem
         if np.ndim(value) != 0:
-            return not_yet("5.3", f"categorical_cost must return one number, got shape "
+            return not_yet("5.2", f"categorical_cost must return one number, got shape "
                                   f"{np.shape(value)}.")
         values[lambda_] = value
 
@@ -277,23 +277,23 @@ def check_categorical_cost(categorical_cost: Callable):
         return all(np.isclose(v, cost(lam, **options), rtol=1e-10) for lam, v in values.items())
 
     if matches(fixes=("cost",)):
-        return correct("5.3", "categorical_cost matches the fixed cost on the harness with "
+        return correct("5.2", "categorical_cost matches the fixed cost on the harness with "
                               "lambda_ = 0 and 1.")
     if matches(cost_line="commented"):
-        return not_yet("5.3", "this is the post's commented-out line: check the 1/m and the "
+        return not_yet("5.2", "this is the post's commented-out line: check the 1/m and the "
                               "sign of the weight decay.")
     if matches():
-        return not_yet("5.3", "this is the binary cross-entropy (one sigmoid per class), the "
+        return not_yet("5.2", "this is the binary cross-entropy (one sigmoid per class), the "
                               "cost whose derivative is not a3 - Y through a softmax.")
     right = cost(0.0, fixes=("cost",))
     if np.isclose(values[0.0], m * right, rtol=1e-10):
-        return not_yet("5.3", "the data term is m times too large: the cost is an average over "
+        return not_yet("5.2", "the data term is m times too large: the cost is an average over "
                               "the m examples.")
     if np.isclose(values[0.0], -right, rtol=1e-10):
-        return not_yet("5.3", "the cost has the wrong sign: log h is negative, and the cost "
+        return not_yet("5.2", "the cost has the wrong sign: log h is negative, and the cost "
                               "must be positive.")
     if np.isclose(values[0.0], right, rtol=1e-10):
-        return not_yet("5.3", "right without weight decay, wrong with lambda_ = 1: check the "
+        return not_yet("5.2", "right without weight decay, wrong with lambda_ = 1: check the "
                               "weight-decay term (its sign and its 1/(2m)).")
-    return not_yet("5.3", "the cost differs from -(1/m) times the sum over examples and "
+    return not_yet("5.2", "the cost differs from -(1/m) times the sum over examples and "
                           "classes of Y times log h.")
