@@ -212,3 +212,19 @@ def test_5_3_categorical_cost_names_the_posted_lines():
 
     assert "wrong sign" in ex.check_categorical_cost(negative).message
     assert "one number" in ex.check_categorical_cost(lambda h, Y, p, lam: -Y * np.log(h)).message
+
+
+def test_3_3_a_function_still_returning_placeholders_is_not_attempted():
+    def unsolved(x, encoder, decoder):
+        error_0 = ...
+        gDecoder = ...
+        return ..., gDecoder if error_0 is ... else None
+
+    assert status(ex.check_fixed_gradients(unsolved)) == NOT_ATTEMPTED
+
+
+def test_5_2_and_4_3_functions_returning_the_placeholder_are_not_attempted(problem):
+    assert status(ex.check_categorical_cost(lambda h, Y, p, lambda_: ...)) == NOT_ATTEMPTED
+    theta, data = problem
+    assert status(ex.check_fixed_objective(lambda x: ..., theta, 784, 10, 1e-4, data)) \
+        == NOT_ATTEMPTED
