@@ -158,23 +158,27 @@ def check_rejecting_test(prediction, theta, data, lambda_=1e-4, hidden_size=10):
         why=f"{expected!r}: the table below shows both tests for every trial.")
 
 
+def _check_ratio(exercise, answer, expected, *, name, rtol, inverted, hint, verified):
+    """A number that is a ratio: recognize the inverted ratio, else compare as a number."""
+    if not is_placeholder(answer) and np.ndim(answer) == 0 \
+            and not isinstance(answer, (bool, np.bool_)) \
+            and np.isclose(answer, 1 / expected, rtol=rtol):
+        return not_yet(exercise, inverted)
+    feedback = check_number(exercise, answer, expected, name=name, rtol=rtol, hint=hint)
+    return correct(exercise, verified) if feedback.correct else feedback
+
+
 def check_posted_lambda(lambda_post):
     """Exercise 4.2: the weight decay the post used, from its printed ``jac`` and ``x``."""
     ratio = lb.weight_decay_ratio(lb.POSTED["jac_first"], lb.POSTED["x_first"])
-    expected = float(np.mean(ratio))
-    if is_placeholder(lambda_post):
-        return not_attempted("4.2", "lambda_post")
-    if np.ndim(lambda_post) == 0 and not isinstance(lambda_post, (bool, np.bool_)) \
-            and np.isclose(lambda_post, 1 / expected, rtol=1e-4):
-        return not_yet("4.2", "that is 1/lambda: on a blank pixel the gradient is lambda "
-                              "times the weight, so divide the gradient by the weight.")
-    feedback = check_number("4.2", lambda_post, expected, name="lambda_post", rtol=1e-4,
-                            hint="On a blank pixel W1's data gradient is 0: what is left of "
-                                 "W1's gradient, and how does it relate to W1?")
-    if feedback.correct:
-        return correct("4.2", "lambda_post matches the post's three jac/x ratios (to the "
-                              "digits the post printed).")
-    return feedback
+    return _check_ratio(
+        "4.2", lambda_post, float(np.mean(ratio)), name="lambda_post", rtol=1e-4,
+        inverted="that is 1/lambda: on a blank pixel the gradient is lambda times the weight, "
+                 "so divide the gradient by the weight.",
+        hint="On a blank pixel W1's data gradient is 0: what is left of W1's gradient, and how "
+             "does it relate to W1?",
+        verified="lambda_post matches the post's three jac/x ratios (to the digits the post "
+                 "printed).")
 
 
 def check_fixed_objective(J, theta, visible_size, hidden_size, lambda_, data):
@@ -233,19 +237,12 @@ def _uniform_factor(K: int) -> float:
 
 def check_uniform_factor(factor, K=4):
     """Exercise 5.1: true ``dJ/dz3`` over the posted ``a3 - Y`` at uniform outputs, K classes."""
-    expected = _uniform_factor(K)
-    if not is_placeholder(factor) and np.ndim(factor) == 0 \
-            and not isinstance(factor, (bool, np.bool_)) \
-            and np.isclose(factor, 1 / expected, rtol=1e-6):
-        return not_yet("5.1", "that is the inverse ratio (a3 - Y over the true derivative); "
-                              "the question asks true over posted.")
-    feedback = check_number("5.1", factor, expected, name="factor", rtol=1e-6,
-                            hint="Put h_j = 1/K in g_j and in sum_j h_j g_j; remember that "
-                                 "one-hot y sums to 1.")
-    if feedback.correct:
-        return correct("5.1", f"factor matches binary_cost_delta / (a3 - Y) at uniform outputs "
-                              f"for K = {K}.")
-    return feedback
+    return _check_ratio(
+        "5.1", factor, _uniform_factor(K), name="factor", rtol=1e-6,
+        inverted="that is the inverse ratio (a3 - Y over the true derivative); the question "
+                 "asks true over posted.",
+        hint="Put h_j = 1/K in g_j and in sum_j h_j g_j; remember that one-hot y sums to 1.",
+        verified=f"factor matches binary_cost_delta / (a3 - Y) at uniform outputs for K = {K}.")
 
 
 def check_categorical_cost(categorical_cost: Callable):
