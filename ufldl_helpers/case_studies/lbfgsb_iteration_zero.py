@@ -339,8 +339,8 @@ def line_search_trials(theta, visible_size, hidden_size, lambda_, data, *, fixed
         (``g(0)'d``, negative), ``slope`` (``g(t)'d`` per trial), ``required`` (the required
         decrease ``FTOL * t * |g(0)'d|``), ``ulp`` (the spacing of float64 at ``f0``),
         ``sufficient_decrease`` and ``curvature`` (bool arrays), ``result`` (the
-        ``OptimizeResult``). Only the first line search is recorded: with ``fixed=True`` the
-        arrays stop at its first accepted trial.
+        ``OptimizeResult``). Only the first line search is recorded (``maxiter=1``): with
+        ``fixed=True`` the arrays end at its accepted trial.
     """
     J = objective(theta, visible_size, hidden_size, lambda_, data, fixed=fixed)
     theta = check_array(theta, "theta", ndim=1)
@@ -361,11 +361,14 @@ def line_search_trials(theta, visible_size, hidden_size, lambda_, data, *, fixed
     if not numpy.any(exact):
         raise ValueError("theta needs zero entries (the initial biases) to recover the steps")
     trials = {"t": [], "f": [], "slope": []}
+    # maxiter=1: every evaluation after the first is a trial of the first line search.
     for x in points[1:]:
         t = float(numpy.median(x[exact] / d[exact]))
-        if not numpy.allclose(x, theta + t * d, rtol=0, atol=1e-9 * max(t, 1e-300)
-                              * float(numpy.max(numpy.abs(d))) + 1e-15):
-            break  # a point of the second iteration: the first line search has ended
+        off_line = numpy.linalg.norm(x - (theta + t * d))
+        if off_line > 1e-6 * abs(t) * numpy.linalg.norm(d) + 8 * numpy.finfo(float).eps \
+                * numpy.linalg.norm(theta):
+            raise RuntimeError("a trial point is off the line theta + t*d: L-BFGS-B's first "
+                               "direction was not -g(0)")
         f, g = J(x)
         trials["t"].append(t)
         trials["f"].append(f)
