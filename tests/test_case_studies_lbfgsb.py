@@ -1,4 +1,4 @@
-"""Document 001: L-BFGS-B stops at iteration 0 because the objective ignores its argument."""
+"""The L-BFGS-B post: L-BFGS-B stops at iteration 0 because the objective ignores its argument."""
 
 import numpy as np
 import pytest

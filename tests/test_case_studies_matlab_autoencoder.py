@@ -1,4 +1,4 @@
-"""Document 000: the MATLAB autoencoder (transposed gradients, wrong matrix, row-vector cost)."""
+"""The MATLAB autoencoder post (transposed gradients, wrong matrix, row-vector cost)."""
 
 import numpy as np
 import pytest

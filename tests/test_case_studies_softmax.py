@@ -1,4 +1,4 @@
-"""Document 003: softmax output, gradients off by ~1.5x (Octave network, checkNNGradients)."""
+"""The softmax post: softmax output, gradients off by ~1.5x (Octave network, checkNNGradients)."""
 
 import numpy as np
 import pytest

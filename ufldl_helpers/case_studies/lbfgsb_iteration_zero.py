@@ -1,4 +1,4 @@
-"""Document 001: scipy's L-BFGS-B stops at iteration 0 although the gradient check passes.
+"""The L-BFGS-B post: scipy's L-BFGS-B stops at iteration 0 although the gradient check passes.
 
 Source: a Stack Overflow question tagged numpy, scipy, neural-network and backpropagation,
 posted 2018-05-14; we could not locate its address, our copy is a machine-translated mirror.

@@ -1,4 +1,4 @@
-"""Document 000: a MATLAB autoencoder whose decoder gradient check disagrees.
+"""The MATLAB autoencoder post: the decoder's gradient check disagrees with backprop.
 
 Source: "Checking the gradient when doing gradient descent", Stack Overflow question 6552851
 (2011), https://stackoverflow.com/questions/6552851/checking-the-gradient-when-doing-gradient-descent;

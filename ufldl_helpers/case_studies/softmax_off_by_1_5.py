@@ -1,4 +1,4 @@
-"""Document 003: a softmax output layer whose gradient check is off by about 1.5x.
+"""The softmax post: an output layer whose gradient check is off by about 1.5x.
 
 Source: "Issue with backpropagation using a 2 layer network and softmax", Data Science Stack
 Exchange question 18940 (2017),

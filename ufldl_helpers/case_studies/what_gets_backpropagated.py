@@ -1,4 +1,4 @@
-"""Document 002: during a gradient check, what is backpropagated?
+"""The targets post: during a gradient check, what is backpropagated?
 
 Source: "Gradient checking in backpropagation", Stack Overflow question 26192592 (2014),
 https://stackoverflow.com/questions/26192592/gradient-checking-in-backpropagation (CC BY-SA 3.0).
