@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mlp_data import random_inputs_and_targets
 
-from ufldl_helpers import activations, doctor, finite_differences, gradcheck_core
+from ufldl_helpers import activations, doctor_signatures, finite_differences, gradcheck_core
 from ufldl_helpers.case_studies import matlab_autoencoder as ma
 from ufldl_helpers.gradcheck import Finding, check_gradient, diagnose
 from ufldl_helpers.network import initialize_mlp, mlp_cost_and_grad, mlp_layout
@@ -217,12 +217,12 @@ def test_transposed_found_from_a_sample():
     assert report.finding_names == {"transposed"} and f.blocks == ("W",)
     assert "sampled entries" in f.message and f.evidence["error_reordered"] < 1e-8
     extra = f.evidence["extra_coordinates"]
-    assert 0 < extra <= doctor.MAX_PARTNER_PROBES
+    assert 0 < extra <= doctor_signatures.MAX_PARTNER_PROBES
     # probes + the check + its first Richardson batch + the noise probe + at most 41 kink
     # probes + two per partner coordinate
     noise_probe = 2 * (2 * finite_differences.NOISE_POINTS + 1)
     assert fun.calls <= (2 + 2 * 200 + 2 * gradcheck_core.FIRST_BATCH + noise_probe
-                         + 4 * doctor.MAX_KINK_PROBES + 1 + 2 * extra)
+                         + 4 * doctor_signatures.MAX_KINK_PROBES + 1 + 2 * extra)
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -4,8 +4,8 @@ Layering (arrows point down; a lower module never imports a higher one)::
 
     gradcheck          public API: check_gradient = run_check + the doctor; diagnose,
         |              directional_check, epsilon_sweep; re-exports the names below
-    doctor             findings: examines a GradientCheck
-        |
+    doctor             findings: examines a GradientCheck (per-block fits in
+        |              doctor_signatures, on the same layers below)
     gradcheck_core     run_check -> GradientCheck (verdict, per-block errors, worst entries)
         |
     finite_differences numerical gradients, Richardson extrapolation, the cost's noise
