@@ -212,6 +212,10 @@ def _precision(report, theta, probe) -> dict:
     measured = 0.0
     if report.method != "complex":
         measured = estimate_cost_noise(report._context["cost"], theta, report._context["rng"])
+    # A cost returned in float32 (or float16) is at least rounded to that dtype once.
+    cost_dtype = np.asarray(report.cost).dtype
+    cost_unit = float(np.finfo(cost_dtype).eps) if cost_dtype.kind == "f" else EPS64
+    measured = max(measured, cost_unit * f0 / 4 if cost_unit > EPS64 else 0.0)
     noise = max(measured, EPS64 * f0)
     grad_unit = float(np.finfo(probe["grad"].dtype).eps) if probe["grad"].dtype.kind == "f" \
         else EPS64

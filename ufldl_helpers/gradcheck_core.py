@@ -431,7 +431,9 @@ def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
     refinement = {"numerical": plain, "refined": np.zeros(idx.size, dtype=bool),
                   "step": epsilon, "within_roundoff": False}
     if method == "central" and not plain_err < tol:
-        float64 = theta.dtype == np.float64 and first["grad"].dtype == np.float64
+        cost_dtype = np.asarray(first["cost"]).dtype
+        float64 = (theta.dtype == first["grad"].dtype == np.float64
+                   and (cost_dtype == np.float64 or cost_dtype.kind in "iu"))
         refinement = _refine(cost, theta, idx, plain, analytic, epsilon, tol, layout,
                              first["cost"], rng, float64)
     numerical, refined = refinement["numerical"], refinement["refined"]
