@@ -263,7 +263,7 @@ def _low_precision(report, precision, blocks) -> list[Finding]:
             if beyond else "; the whole mismatch is within that noise")
     return [Finding(
         "low_precision",
-        f"{' and '.join(parts)}: even a correct gradient would show a relative error near "
+        f"{'; '.join(parts)}: even a correct gradient would show a relative error near "
         f"{precision['relative']:.0e}, so tol={report.tol:g} cannot be reached{tail}. Check in "
         "float64: cast theta and the data to float64 (astype(np.float64)) and compute the cost "
         "and gradient in float64.",

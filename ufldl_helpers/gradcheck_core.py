@@ -206,10 +206,15 @@ class GradientCheck:
         coverage = (f"all {self.n_checked}" if self.n_checked == self.layout.size
                     else f"{self.n_checked} of {self.layout.size}")
         plain = (f"; plain central difference {self.plain_relative_error:.3g}"
-                 if self.n_refined else "")
+                 if self._refinement_shows() else "")
         return (f"Gradient check {verdict}: relative error {self.relative_error:.3g} "
                 f"(tol {self.tol:g}; {coverage} coordinates, {self.method} differences, "
                 f"epsilon {self.epsilon:g}{plain})")
+
+    def _refinement_shows(self) -> bool:
+        """Did the refinement change the relative error at the precision printed?"""
+        return (self.n_refined > 0
+                and f"{self.plain_relative_error:.3g}" != f"{self.relative_error:.3g}")
 
     def _block_status(self, ok: bool) -> str:
         # A block may sit slightly above tol while the whole check passes (its entries are a
@@ -467,7 +472,7 @@ def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
                   "richardson_step": refinement["step"],
                   "within_roundoff": refinement["within_roundoff"]},
     )
-    if n_refined:
+    if report._refinement_shows():
         report.notes.append(_refinement_note(report))
     if first["reused_buffer"]:
         report.notes.append(
