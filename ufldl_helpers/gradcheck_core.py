@@ -4,8 +4,8 @@ Layering (arrows point down; a lower module never imports a higher one)::
 
     gradcheck          public API: check_gradient = run_check + the doctor; diagnose,
         |              directional_check, epsilon_sweep; re-exports the names below
-    doctor             findings: examines a GradientCheck
-        |
+    doctor             findings: examines a GradientCheck (per-block fits in
+        |              doctor_signatures, on the same layers below)
     gradcheck_core     run_check -> GradientCheck (verdict, per-block errors, worst entries)
         |
     finite_differences numerical gradients, Richardson extrapolation, the cost's noise
@@ -59,8 +59,13 @@ __all__ = ["Finding", "GradientCheck", "GradientCheckFailed", "WorstEntry", "run
 FIRST_BATCH = 8
 # Round-off of a Richardson estimate at step h: at most this many times noise(J) / h.
 ROUNDOFF_SLACK = 3
-# When that round-off leaves the verdict open, the step is multiplied by this.
+# When that round-off leaves the verdict open, the step is multiplied by this, and made at
+# least SMALLEST_LARGER_STEP (a too small epsilon given by the caller is not kept).
 LARGER_STEP = 10
+SMALLEST_LARGER_STEP = 1e-3
+# A cost noisier than this many float64 units of max(|J|, 1) is not float64 round-off (float32
+# arithmetic gives about 5e8): its mismatches are never excused as round-off.
+LOW_NOISE_UNITS = 1e4
 # The cost's noise is measured only when the mismatch is within this many float64 units of
 # |J| per coordinate (over epsilon): beyond, no plausible float64 round-off explains it.
 FLOAT64_NOISE_UNITS = 1e6
@@ -127,7 +132,8 @@ class GradientCheck:
         gradient the verdict uses (UFLDL's central difference, Richardson-extrapolated at the
         deciding coordinates when the plain one missed ``tol``).
     passed : bool
-        ``relative_error < tol``.
+        ``relative_error < tol``; or, for a float64 cost and gradient, a mismatch within the
+        measured round-off of the finite differences (a note then says so).
     numerical, analytic : (len(indices),) ndarray
         The two gradients at the checked coordinates (``numerical`` as used for the verdict).
     indices : (k,) ndarray of int
@@ -200,10 +206,15 @@ class GradientCheck:
         coverage = (f"all {self.n_checked}" if self.n_checked == self.layout.size
                     else f"{self.n_checked} of {self.layout.size}")
         plain = (f"; plain central difference {self.plain_relative_error:.3g}"
-                 if self.n_refined else "")
+                 if self._refinement_shows() else "")
         return (f"Gradient check {verdict}: relative error {self.relative_error:.3g} "
                 f"(tol {self.tol:g}; {coverage} coordinates, {self.method} differences, "
                 f"epsilon {self.epsilon:g}{plain})")
+
+    def _refinement_shows(self) -> bool:
+        """Did the refinement change the relative error at the precision printed?"""
+        return (self.n_refined > 0
+                and f"{self.plain_relative_error:.3g}" != f"{self.relative_error:.3g}")
 
     def _block_status(self, ok: bool) -> str:
         # A block may sit slightly above tol while the whole check passes (its entries are a
@@ -306,12 +317,14 @@ def probe(fun, theta, layout):
     }
 
 
-def _refine(cost, theta, idx, numerical, analytic, epsilon, tol, layout, f0, rng):
+def _refine(cost, theta, idx, numerical, analytic, epsilon, tol, layout, f0, rng,
+            float64: bool) -> dict:
     """Richardson-extrapolate the coordinates that decide a check the plain differences fail.
 
-    Returns the numerical gradient with the refined coordinates replaced, a mask of them, and
-    the step of the Richardson estimate. See the module docstring for the order, the early
-    stop and the larger step when round-off leaves the verdict open.
+    Returns ``numerical`` (with the refined coordinates replaced), ``refined`` (their mask),
+    ``step`` (of the Richardson estimate) and ``within_roundoff``: the remaining mismatch is
+    within the measured round-off of a float64 cost at that step, so finite differences cannot
+    tell this gradient from the true one. See the module docstring.
     """
     d = np.abs(numerical - analytic)
     target = tol * float(np.linalg.norm(numerical + analytic))
@@ -329,26 +342,31 @@ def _refine(cost, theta, idx, numerical, analytic, epsilon, tol, layout, f0, rng
         refined = order[:done]
         if np.linalg.norm(out[refined] - analytic[refined]) >= target:
             break  # these coordinates alone fail the check: the rest cannot save it
-    step = epsilon
+    step, within = epsilon, False
     refined = order[:done]
-    mismatch = float(np.linalg.norm(out - analytic))
-    near_miss = (np.linalg.norm(out[refined] - analytic[refined])
-                 <= FLOAT64_NOISE_UNITS * EPS64 * abs(float(f0)) / epsilon * np.sqrt(done))
-    if mismatch >= target and near_miss:
-        # Still failing: inconclusive if the refined mismatch is within the round-off of
-        # Richardson at this step (about noise / epsilon per coordinate). Then a 10 times
-        # larger step, with 10 times less round-off, decides (Richardson keeps its
-        # truncation at O(step^4)). A mismatch far beyond float64 round-off is not measured.
+    scale = EPS64 * max(abs(float(f0)), 1.0)
+
+    def refined_mismatch():
+        return float(np.linalg.norm(out[refined] - analytic[refined]))
+
+    if (float64 and float(np.linalg.norm(out - analytic)) >= target
+            and refined_mismatch() <= FLOAT64_NOISE_UNITS * scale / epsilon * np.sqrt(done)):
+        # Still failing, by a mismatch that float64 round-off might explain: measure the
+        # cost's noise. Within the round-off of Richardson at this step (about noise / step
+        # per coordinate), a step 10 times larger (and at least 1e-3), with that much less
+        # round-off, decides (Richardson keeps its truncation at O(step^4)).
         noise = max(estimate_cost_noise(cost, theta, rng), EPS64 * abs(float(f0)))
-        roundoff = ROUNDOFF_SLACK * noise / epsilon * np.sqrt(done)
-        if np.linalg.norm(out[refined] - analytic[refined]) <= roundoff:
-            step = LARGER_STEP * epsilon
+        if noise <= LOW_NOISE_UNITS * scale and \
+                refined_mismatch() <= ROUNDOFF_SLACK * noise / epsilon * np.sqrt(done):
+            step = max(LARGER_STEP * epsilon, SMALLEST_LARGER_STEP)
             refined = order[:needed]
             wide = finite_differences(cost, theta, idx[refined], step, "central", layout)
             out[refined] = richardson(cost, theta, idx[refined], step, wide, layout)
+            # Still within the round-off at the larger step: no finite difference can decide.
+            within = refined_mismatch() <= ROUNDOFF_SLACK * noise / step * np.sqrt(needed)
     mask = np.zeros(idx.size, dtype=bool)
     mask[refined] = True
-    return out, mask, step
+    return {"numerical": out, "refined": mask, "step": step, "within_roundoff": within}
 
 
 def _refinement_note(report) -> str:
@@ -367,8 +385,15 @@ def _refinement_note(report) -> str:
         return (text + ". The plain number missed tol only by the truncation error of central "
                 "differences (epsilon^2/6 times third derivatives of the cost): the gradient "
                 "is right.")
-    return (text + ". The plain number missed tol by the round-off of the cost divided by "
-            "2*epsilon (the gradient is small next to the cost): the gradient is right.")
+    if report.relative_error < report.tol:
+        return (text + ". The plain number missed tol by the round-off of the cost divided by "
+                "2*epsilon (epsilon too small, or a gradient small next to the cost's "
+                "rounding): the gradient is right.")
+    return (text + ". That is still above tol, but within the measured round-off of the cost "
+            "divided by the step: here the gradient is so small next to the cost's rounding "
+            "that no finite difference can resolve it to tol. The check passes because nothing "
+            "it can measure contradicts the gradient; for a sharper test, check at another "
+            "theta (less saturated units, more examples).")
 
 
 def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
@@ -408,10 +433,15 @@ def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
     plain = finite_differences(cost, theta, idx, epsilon, method, layout, f0=first["cost"])
     analytic = first["grad"][idx].astype(np.float64)
     plain_err = relative_error(plain, analytic)
-    numerical, refined, step = plain, np.zeros(idx.size, dtype=bool), epsilon
+    refinement = {"numerical": plain, "refined": np.zeros(idx.size, dtype=bool),
+                  "step": epsilon, "within_roundoff": False}
     if method == "central" and not plain_err < tol:
-        numerical, refined, step = _refine(cost, theta, idx, plain, analytic, epsilon, tol,
-                                           layout, first["cost"], rng)
+        cost_dtype = np.asarray(first["cost"]).dtype
+        float64 = (theta.dtype == first["grad"].dtype == np.float64
+                   and (cost_dtype == np.float64 or cost_dtype.kind in "iu"))
+        refinement = _refine(cost, theta, idx, plain, analytic, epsilon, tol, layout,
+                             first["cost"], rng, float64)
+    numerical, refined = refinement["numerical"], refinement["refined"]
     n_refined = int(refined.sum())
 
     block_errors = {}
@@ -423,7 +453,7 @@ def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
     err = relative_error(numerical, analytic)
     report = GradientCheck(
         relative_error=err,
-        passed=bool(err < tol),
+        passed=bool(err < tol or refinement["within_roundoff"]),
         numerical=numerical.astype(theta.dtype, copy=False),
         analytic=first["grad"][idx],
         indices=idx,
@@ -439,9 +469,10 @@ def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
         n_refined=n_refined,
         _context={"fun": fun, "cost": cost, "theta": theta.copy(), "probe": first,
                   "lambda_": lambda_, "bias": bias, "rng": rng, "refined": refined,
-                  "richardson_step": step},
+                  "richardson_step": refinement["step"],
+                  "within_roundoff": refinement["within_roundoff"]},
     )
-    if n_refined:
+    if report._refinement_shows():
         report.notes.append(_refinement_note(report))
     if first["reused_buffer"]:
         report.notes.append(
