@@ -1,4 +1,7 @@
-"""Document 002: during a gradient check, what is backpropagated?
+"""The targets post: during a gradient check, what is backpropagated?
+
+Source: "Gradient checking in backpropagation", Stack Overflow question 26192592 (2014),
+https://stackoverflow.com/questions/26192592/gradient-checking-in-backpropagation (CC BY-SA 3.0).
 
 The learner (a 2-2-1 network) believes the numerical gradient "does not depend on the targets,
 only on the inputs", while backprop starts from the error against the targets, and asks what
