@@ -77,7 +77,7 @@ def tour(output: Path, max_iter: int, num_patches: int, seed: int, progress: boo
         patches, d["hidden_size"], lambda_=d["lambda_"], sparsity_param=d["sparsity_param"],
         beta=d["beta"], max_iter=max_iter, rng=rng, progress=progress)
     if not progress:  # the bar already ended with this line
-        print(result.summary())
+        print(f"   {result.summary()}")
     print(f"   in {result.wall_time:.1f} s, numpy's BLAS on {result.blas_threads} thread(s)")
 
     fig = Figure(figsize=(4, 4), dpi=100)
