@@ -431,7 +431,7 @@ def hyperparameter_sweep(data, hidden_size: int = 25, values=None, *, max_iter: 
     hidden_size : int
     values : dict, optional
         ``{"sparsity_param": [...], "beta": [...], "lambda_": [...]}`` (any subset). Default:
-        rho in (0.01, 0.05, 0.2), beta in (0, 3, 10), lambda_ in (0, 1e-4, 1e-2).
+        rho in (0.01, 0.05, 0.2), beta in (0, 3, 10), ``lambda_`` in (0, 1e-4, 1e-2).
     max_iter : int
         L-BFGS-B iterations per run.
     rng : numpy.random.Generator, int or None
