@@ -437,7 +437,7 @@ def hyperparameter_sweep(data, hidden_size: int = 25, values=None, *, max_iter: 
     rng : numpy.random.Generator, int or None
         For the shared initial ``theta``.
     base : dict, optional
-        The values held fixed; default UFLDL's (rho 0.01, beta 3, lambda_ 1e-4).
+        The values held fixed; default UFLDL's (rho 0.01, beta 3, ``lambda_`` 1e-4).
     progress : bool
         Progress bar for each run.
 
