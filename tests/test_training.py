@@ -211,12 +211,12 @@ def test_summary_prints_costs_to_two_significant_digits():
 
 
 def _sleepy(slow_threads):
-    """fun(theta) that takes 20 ms when numpy's BLAS has ``slow_threads`` threads, else 0."""
+    """fun(theta) that takes 50 ms when numpy's BLAS has ``slow_threads`` threads, else ~0."""
     _, pools = _blas_pools()
 
     def fun(theta):
         if max(info["num_threads"] for info in pools.info()) == slow_threads:
-            time.sleep(0.02)
+            time.sleep(0.05)
         return 0.0, theta
     return fun
 
