@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mlp_data import random_inputs_and_targets
 
-from ufldl_helpers import activations, doctor
+from ufldl_helpers import activations, doctor, finite_differences, gradcheck_core
 from ufldl_helpers.case_studies import matlab_autoencoder as ma
 from ufldl_helpers.gradcheck import Finding, check_gradient, diagnose
 from ufldl_helpers.network import initialize_mlp, mlp_cost_and_grad, mlp_layout
@@ -218,8 +218,11 @@ def test_transposed_found_from_a_sample():
     assert "sampled entries" in f.message and f.evidence["error_reordered"] < 1e-8
     extra = f.evidence["extra_coordinates"]
     assert 0 < extra <= doctor.MAX_PARTNER_PROBES
-    # probes + the check + at most 41 kink probes + two per partner coordinate
-    assert fun.calls <= 2 + 2 * 200 + 4 * doctor.MAX_KINK_PROBES + 1 + 2 * extra
+    # probes + the check + its first Richardson batch + the noise probe + at most 41 kink
+    # probes + two per partner coordinate
+    noise_probe = 2 * (2 * finite_differences.NOISE_POINTS + 1)
+    assert fun.calls <= (2 + 2 * 200 + 2 * gradcheck_core.FIRST_BATCH + noise_probe
+                         + 4 * doctor.MAX_KINK_PROBES + 1 + 2 * extra)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -370,12 +373,34 @@ def test_missing_regularization(factor, phrase):
     np.testing.assert_allclose(f.evidence["coefficient"], factor * LAMBDA, rtol=1e-6)
 
 
-def test_missing_regularization_needs_lambda():
+@pytest.mark.parametrize("factor", [1.0, 0.5, -1.0])
+def test_missing_regularization_is_named_without_lambda(factor):
     fun, theta, layout = net()
-    broken = edit_grad(fun, layout, lambda g, t: g["W2"].__isub__(LAMBDA * t["W2"]))
-    report = check_gradient(broken, theta, blocks=layout)  # no lambda_: no claim about decay
-    assert "missing_regularization" not in report.finding_names
-    assert not report.passed
+    broken = edit_grad(fun, layout, lambda g, t: g["W2"].__isub__(factor * LAMBDA * t["W2"]))
+    report = check_gradient(broken, theta, blocks=layout)  # no lambda_: inferred from the fit
+    f = only(report, "missing_regularization")
+    assert report.finding_names == {"missing_regularization"} and f.blocks == ("W2",)
+    np.testing.assert_allclose(f.evidence["coefficient"], factor * LAMBDA, rtol=1e-6)
+    assert "inferred" in f.message and "lambda_" not in f.evidence
+    assert ("lacks a weight-decay term" if factor > 0 else "more weight decay") in f.message
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_regularized_bias_is_named_without_lambda(sign):
+    fun, theta, layout = net()
+    broken = edit_grad(fun, layout, lambda g, t: g["b1"].__iadd__(sign * 0.3 * t["b1"]))
+    report = check_gradient(broken, theta, blocks=layout)
+    f = only(report, "regularized_bias")
+    assert report.finding_names == {"regularized_bias"} and f.blocks == ("b1",)
+    np.testing.assert_allclose(f.evidence["coefficient"], -sign * 0.3, rtol=1e-6)
+
+
+def test_a_lambda_that_disagrees_with_the_fit_is_reported_not_confirmed():
+    fun, theta, layout = net()
+    broken = edit_grad(fun, layout, lambda g, t: g["W2"].__isub__(0.37 * t["W2"]))
+    f = only(run(broken, theta, layout), "missing_regularization")
+    assert "inferred" in f.message and "as given" not in f.message
+    np.testing.assert_allclose(f.evidence["ratio_to_lambda"], 3.7, rtol=1e-6)
 
 
 def test_regularized_bias_in_gradient():

@@ -1,11 +1,13 @@
 """The gradient doctor: name the kind of bug behind a failed gradient check.
 
 A failed check says *that* backprop is wrong; the pattern of the mismatch usually says *how*.
-:func:`examine` looks at a :class:`~ufldl_helpers.gradcheck.GradientCheck` block by block and
-recognizes:
+:func:`examine` looks at a :class:`~ufldl_helpers.gradcheck_core.GradientCheck` block by block
+and recognizes:
 
 ``low_precision``
-    theta, the cost or the gradient is float32: finite differences cannot reach 1e-9.
+    the noise measured in the cost (float32 arithmetic, even behind a float64 wrapper) or the
+    precision of the gradient (float32, float16) keeps even a correct gradient from ``tol``.
+    Mismatches within that noise are never given another name.
 ``mutates_theta``
     the function changed its argument in place.
 ``nondeterministic``
@@ -21,7 +23,9 @@ recognizes:
     analytic = c x numerical with one constant c (1/m, the 1/2 of squared error, a factor 2;
     c = -1 for a flipped sign).
 ``missing_regularization`` / ``regularized_bias``
-    the difference is a multiple of lambda*W (weight block) or lambda*b (bias block).
+    the difference numerical - analytic is k times the block itself: a weight-decay term
+    missing (weight block) or one that should not be there (bias block). The coefficient k is
+    inferred from the fit; ``lambda_``, when given, confirms it.
 ``kink``
     the mismatching coordinates sit on a corner of the cost (ReLU or abs at 0), where the left
     and right slopes differ.
@@ -32,8 +36,10 @@ recognizes:
 Every finding must be backed by a tight numerical fit, so that a correct gradient gets no
 finding at all (tested over many seeds).
 
-This module is used through :func:`ufldl_helpers.gradcheck.check_gradient` and
-:func:`ufldl_helpers.gradcheck.diagnose`.
+The doctor sits above the check: it imports :mod:`ufldl_helpers.gradcheck_core` and
+:mod:`ufldl_helpers.finite_differences`, never :mod:`ufldl_helpers.gradcheck`, which runs it
+from :func:`~ufldl_helpers.gradcheck.check_gradient` and
+:func:`~ufldl_helpers.gradcheck.diagnose`.
 """
 
 from __future__ import annotations
@@ -42,7 +48,13 @@ import re
 
 import numpy as np
 
-from ufldl_helpers.gradcheck import Finding, GradientCheck, _finite_differences, relative_error
+from ufldl_helpers.finite_differences import (
+    estimate_cost_noise,
+    finite_differences,
+    relative_error,
+    richardson,
+)
+from ufldl_helpers.gradcheck_core import Finding, GradientCheck
 
 __all__ = ["examine"]
 
@@ -50,23 +62,28 @@ __all__ = ["examine"]
 # float64. A correct central difference is good to ~1e-10; a real bug leaves residuals ~1.
 FIT_TOL = 1e-6
 # Regularization is tested on the *difference* n - a, which can be small next to n, so its
-# residual is noisier; the coefficient must then also match lambda to 1e-3.
+# residual is noisier. With lambda_ given, the coefficient must also match lambda (to 1e-3) in
+# one of REG_RATIOS; without it the fit alone decides, so it must be tighter.
 REG_RESIDUAL_TOL = 1e-3
+REG_RESIDUAL_TOL_UNTOLD = 1e-4
 REG_RATIOS = (1.0, 0.5, 2.0, -1.0, -0.5, -2.0)
 MAX_KINK_PROBES = 10
 # A one-parameter fit through a single entry always "fits": demand at least this many entries.
 MIN_FIT_ENTRIES = 2
-# A block error below this may be the truncation error of central differences at eps = 1e-4;
-# above it the formula's error is implausible and no extra evaluations are spent on it. The
-# truncation error grows as eps**2, so the threshold does too for larger steps.
-TRUNCATION_SUSPECT = 1e-6
 # A sampled matrix block is tested for transposition against the numerical gradient at the
 # partners of at most this many of its entries (2 cost evaluations each, central differences).
 MAX_PARTNER_PROBES = 50
-# Rounding J(theta +- eps) costs about eps_machine * |J| each; a central difference divides the
-# difference by 2 eps. A mismatch within this many times eps_machine * |J| / eps per entry is
-# round-off, not a bug.
+# A mismatch within this many times its expected round-off is round-off, not a bug.
 ROUNDOFF_FACTOR = 20
+# The cost's noise counts as low precision above this many float64 units of |J| (float32
+# arithmetic gives about 5e8 of them; long float64 sums a few dozen).
+LOW_NOISE_UNITS = 1e4
+# A block fails beyond the noise when its mismatch exceeds this many times the expected one.
+NOISE_MARGIN = 10
+# Richardson must have cut a block's error by this factor for the rest to count as truncation.
+TRUNCATION_GAIN = 10
+
+EPS64 = float(np.finfo(np.float64).eps)
 
 
 def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
@@ -88,8 +105,6 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
     theta, probe = ctx["theta"], ctx["probe"]
     findings: list[Finding] = []
     notes: list[str] = []
-    low = _low_precision(report, theta, probe)
-    findings += low
     findings += _mutates_theta(report, probe)
     nondet = _nondeterministic(probe)
     findings += nondet
@@ -100,39 +115,43 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
                      "the cost deterministic before reading the rest of this report")
         return findings, notes
 
-    # float32 differences are only good to ~1e-3, so judge blocks and fits at that level.
-    block_tol = max(report.tol, 1e-2) if low else report.tol
-    fit_tol = max(FIT_TOL, min(0.05, 100 * block_tol)) if low else FIT_TOL
-    blocks = _block_data(report, theta)
-    failing = [b for b in blocks.values() if not b["error"] < block_tol]
-    passing = [b for b in blocks.values() if b["error"] < block_tol]
+    precision = _precision(report, theta, probe)
+    blocks = _block_data(report, theta, precision)
+    low = _low_precision(report, precision, blocks)
+    findings[:0] = low
+    if low:
+        # Mismatches within the noise are no evidence of anything: judge only what exceeds it.
+        failing = [b for b in blocks.values() if b["beyond_noise"]]
+        fit_tol = max(FIT_TOL, min(0.05, NOISE_MARGIN * precision["relative"]))
+    else:
+        failing = [b for b in blocks.values() if not b["error"] < report.tol]
+        fit_tol = FIT_TOL
+    passing = [b for b in blocks.values() if b not in failing]
     if not low and report.method == "central":
-        # Too small an epsilon first: otherwise round-off noise can pass for a (tiny) constant
-        # factor in a block, or for truncation error with the advice to shrink epsilon further.
-        roundoff = _roundoff_only(report, failing)
+        # Too small an epsilon: round-off noise could pass for a (tiny) constant factor.
+        roundoff = [b["name"] for b in failing if not b["beyond_roundoff"]]
         if roundoff:
             failing = [b for b in failing if b["name"] not in roundoff]
             passing += [blocks[name] for name in roundoff]
             notes.append(
                 f"{_names_verb(roundoff, 'misses', 'miss')} the tolerance by no more than the "
-                f"round-off of the cost: J(theta +- epsilon) are rounded to about "
-                f"{np.finfo(np.float64).eps * abs(float(report.cost)):.0e}, and the central "
-                f"difference divides that by 2*epsilon = {2 * report.epsilon:g}. epsilon is too "
-                f"small to judge this gradient: use a larger one (UFLDL's 1e-4, or the bottom "
-                f"of epsilon_sweep's V).")
-        truncation = _truncation_only(report, failing, theta, block_tol)
+                f"round-off of the cost: J(theta +- epsilon) carry noise of about "
+                f"{precision['noise']:.0e}, and the central difference divides that by "
+                f"2*epsilon = {2 * report.epsilon:g}. epsilon is too small to judge this "
+                f"gradient: use a larger one (UFLDL's 1e-4, or the bottom of epsilon_sweep's V).")
+        truncation = _truncation_only(report, failing)
         if truncation:
             failing = [b for b in failing if b["name"] not in truncation]
             passing += [blocks[name] for name in truncation]
-            worst = max(blocks[name]["error"] for name in truncation)
-            # The truncation error shrinks as epsilon**2: a power of 10 that brings it below tol.
-            smaller = 10.0 ** np.floor(np.log10(report.epsilon * np.sqrt(block_tol / worst)))
+            worst = max(truncation.values())
+            # What Richardson leaves shrinks as epsilon**4: a power of 10 that brings it below.
+            smaller = 10.0 ** np.floor(np.log10(report.epsilon * (report.tol / worst) ** 0.25))
             notes.append(
                 f"{_names_verb(truncation, 'misses', 'miss')} the tolerance only by the "
-                f"truncation error of central differences at epsilon={report.epsilon:g}: the "
-                f"Richardson-extrapolated numerical gradient agrees to "
-                f"{max(truncation.values()):.1e}. The gradient is right; epsilon={smaller:g} "
-                f"(the error shrinks as epsilon^2) or a slightly looser tol would pass.")
+                f"truncation error of finite differences at epsilon={report.epsilon:g}: "
+                f"Richardson extrapolation cut the error from "
+                f"{report.plain_relative_error:.1e} to {worst:.1e} and what is left shrinks "
+                f"as epsilon^4. The gradient is right; epsilon={smaller:g} would pass.")
     if not failing:
         return findings, notes
 
@@ -142,7 +161,7 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
         return findings, notes
 
     kink, kink_explained = _kinks(report, [b for b in failing if b["name"] not in explained],
-                                  theta)
+                                  theta, precision["noise"])
     findings += kink
     explained |= kink_explained
 
@@ -151,10 +170,10 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
     for b in failing:
         if b["name"] in explained:
             continue
+        c = _scale_fit(b, fit_tol)
         finding = (_transposed(b, report, theta, fit_tol)
-                   or _regularization(b, ctx["lambda_"], ctx["bias"]))
+                   or _regularization(b, ctx["lambda_"], ctx["bias"], fit_tol, c is not None))
         if finding is None:
-            c = _scale_fit(b, fit_tol)
             if c is not None:
                 scale_fits[b["name"]] = c
                 explained.add(b["name"])
@@ -187,30 +206,74 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
 
 
 # --------------------------------------------------------------------------------------------
-# Whole-function findings
+# Precision
 
 
-def _low_precision(report, theta, probe) -> list[Finding]:
-    parts = []
-    if theta.dtype == np.float32:
-        parts.append("theta")
-    if np.asarray(probe["cost"]).dtype == np.float32:
-        parts.append("the cost")
-    if np.asarray(probe["grad"]).dtype == np.float32:
-        parts.append("the gradient")
-    if not parts or report.method == "complex":
+def _precision(report, theta, probe) -> dict:
+    """The noise actually present: in the cost (measured), in theta's steps, in the gradient.
+
+    Returns the cost's noise (standard deviation, at least float64 round-off of |J|), the
+    gradient's unit round-off (from its dtype), and per-coordinate expected absolute errors of
+    ``numerical - analytic`` that are round-off alone.
+    """
+    f0 = abs(float(report.cost))
+    measured = 0.0
+    if report.method != "complex":
+        measured = estimate_cost_noise(report._context["cost"], theta, report._context["rng"])
+    noise = max(measured, EPS64 * f0)
+    grad_unit = float(np.finfo(probe["grad"].dtype).eps) if probe["grad"].dtype.kind == "f" \
+        else EPS64
+    theta_unit = float(np.finfo(theta.dtype).eps)
+    n = report.numerical.astype(np.float64)
+    a = report.analytic.astype(np.float64)
+    if report.method == "complex":
+        fd = np.zeros_like(n)
+    else:
+        # central: two noisy values over 2 eps; a rounded step theta_k +- eps adds its share.
+        fd = (noise / report.epsilon
+              + theta_unit * np.abs(theta[report.indices]) / report.epsilon * np.abs(n))
+    expected = np.hypot(fd, grad_unit * np.abs(a))
+    total = float(np.linalg.norm(n + a))
+    return {
+        "noise": noise,
+        "measured_noise": measured,
+        "relative_noise": measured / f0 if f0 else measured,
+        "grad_unit": grad_unit,
+        "expected": expected,
+        "relative": float(np.linalg.norm(expected)) / total if total else np.inf,
+        "cost_low": measured > LOW_NOISE_UNITS * EPS64 * max(f0, np.finfo(np.float64).tiny),
+        "grad_low": grad_unit > 1e3 * EPS64,
+    }
+
+
+def _low_precision(report, precision, blocks) -> list[Finding]:
+    """Name low precision when it alone can make a correct gradient miss tol."""
+    if report.method == "complex" or not (precision["cost_low"] or precision["grad_low"]):
         return []
-    eps32 = float(np.finfo(np.float32).eps)
-    expected = eps32 / report.epsilon
-    what = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    if not NOISE_MARGIN * precision["relative"] > report.tol:
+        return []
+    parts = []
+    if precision["cost_low"]:
+        parts.append(f"the cost carries noise of about {precision['relative_noise']:.0e} of "
+                     f"its value (measured; float32 arithmetic gives 1e-8 to 1e-7, float64 "
+                     f"1e-16), which the central difference divides by 2*epsilon = "
+                     f"{2 * report.epsilon:g}")
+    if precision["grad_low"]:
+        dtype = report._context["probe"]["grad"].dtype
+        parts.append(f"the gradient is {dtype} (relative precision "
+                     f"{precision['grad_unit']:.0e})")
+    beyond = [b["name"] for b in blocks.values() if b["beyond_noise"]]
+    tail = (f"; the mismatch in {', '.join(beyond)} exceeds that noise and is examined below"
+            if beyond else "; the whole mismatch is within that noise")
     return [Finding(
         "low_precision",
-        f"{what} {'is' if len(parts) == 1 else 'are'} float32 (about 7 significant digits): "
-        f"with epsilon={report.epsilon:g} the finite differences carry round-off errors near "
-        f"{expected:.0e}, so even a correct gradient cannot reach tol={report.tol:g}; "
-        "cast theta and the data to float64 for the check (astype(np.float64)).",
-        {"machine_epsilon": eps32, "epsilon": report.epsilon, "expected_error": expected,
-         "relative_error": report.relative_error},
+        f"{' and '.join(parts)}: even a correct gradient would show a relative error near "
+        f"{precision['relative']:.0e}, so tol={report.tol:g} cannot be reached{tail}. Check in "
+        "float64: cast theta and the data to float64 (astype(np.float64)) and compute the cost "
+        "and gradient in float64.",
+        {"cost_noise": precision["measured_noise"], "relative_noise": precision["relative_noise"],
+         "gradient_precision": precision["grad_unit"], "epsilon": report.epsilon,
+         "expected_error": precision["relative"], "relative_error": report.relative_error},
     )]
 
 
@@ -252,23 +315,30 @@ def _nondeterministic(probe) -> list[Finding]:
 # Per-block findings
 
 
-def _block_data(report, theta) -> dict[str, dict]:
+def _block_data(report, theta, precision) -> dict[str, dict]:
     layout, idx = report.layout, report.indices
     n_all = report.numerical.astype(np.float64)
     a_all = report.analytic.astype(np.float64)
+    plain_all = report.plain_numerical.astype(np.float64)
     out = {}
     for name, error in report.block_errors.items():
         sl = layout.slices[name]
         mask = (idx >= sl.start) & (idx < sl.stop)
+        mismatch = float(np.linalg.norm(n_all[mask] - a_all[mask]))
+        expected = float(np.linalg.norm(precision["expected"][mask]))
         out[name] = {
             "name": name,
             "error": error,
             "n": n_all[mask],
             "a": a_all[mask],
+            "plain": plain_all[mask],
             "p": theta[idx[mask]].astype(np.float64),
             "indices": idx[mask],
+            "refined": report._context["refined"][mask],
             "full": int(mask.sum()) == sl.stop - sl.start,
             "shape": layout.shapes[name],
+            "beyond_noise": mismatch > NOISE_MARGIN * expected,
+            "beyond_roundoff": mismatch > ROUNDOFF_FACTOR * expected,
         }
     return out
 
@@ -277,35 +347,28 @@ def _names_verb(names, singular: str, plural: str) -> str:
     return f"{', '.join(names)} {singular if len(names) == 1 else plural}"
 
 
-def _roundoff_only(report, failing) -> list[str]:
-    """Blocks whose mismatch is within the round-off of the central differences themselves."""
-    per_entry = (ROUNDOFF_FACTOR * np.finfo(np.float64).eps * abs(float(report.cost))
-                 / report.epsilon)
-    return [b["name"] for b in failing
-            if np.linalg.norm(b["n"] - b["a"]) <= per_entry * np.sqrt(b["n"].size)]
+def _truncation_only(report, failing) -> dict[str, float]:
+    """Blocks whose mismatch Richardson extrapolation removes: truncation error, not a bug.
 
-
-def _truncation_only(report, failing, theta, block_tol) -> dict[str, float]:
-    """Blocks whose small mismatch vanishes under Richardson extrapolation.
-
-    Central differences err by ``eps**2 / 6`` times the third derivative (1e-9 relative is
-    common at eps = 1e-4); ``(4 n(eps/2) - n(eps)) / 3`` cancels that term. If the extrapolated
-    numbers match the analytic gradient, the "failure" is the finite-difference formula, not
-    the gradient.
+    The check refines only until its verdict is decided; here every coordinate of a failing
+    block with a small error (below 1e-6, scaled by ``(epsilon / 1e-4)**2``: larger errors are
+    implausible as truncation) gets the extrapolated estimate. A block counts as truncation
+    when that estimate cuts its error below ``tol`` or by ``TRUNCATION_GAIN``.
     """
     out = {}
-    suspect = TRUNCATION_SUSPECT * max(1.0, (report.epsilon / 1e-4) ** 2)
+    suspect = 1e-6 * max(1.0, (report.epsilon / 1e-4) ** 2)
+    ctx = report._context
     for b in failing:
-        if not b["error"] < suspect:
+        plain_error = relative_error(b["plain"], b["a"])
+        if not plain_error < suspect:
             continue
-        half = _finite_differences(report._context["cost"], theta, b["indices"],
-                                   report.epsilon / 2, "central", report.layout)
-        extrapolated = (4 * half - b["n"]) / 3
-        err = relative_error(extrapolated, b["a"])
-        # What is left must be round-off: about eps_machine * |J| / h per entry.
-        roundoff = 20 * np.finfo(np.float64).eps * abs(float(report.cost)) / (report.epsilon / 2)
-        residual = float(np.linalg.norm(extrapolated - b["a"]))
-        if err < max(block_tol, b["error"] / 20) or residual <= roundoff * np.sqrt(b["n"].size):
+        n = b["n"].copy()
+        todo = ~b["refined"]
+        if todo.any():
+            n[todo] = richardson(ctx["cost"], ctx["theta"], b["indices"][todo],
+                                  report.epsilon, b["plain"][todo], report.layout)
+        err = relative_error(n, b["a"])
+        if err < report.tol or TRUNCATION_GAIN * err < plain_error:
             out[b["name"]] = err
     return out
 
@@ -359,7 +422,7 @@ def _transposed(b, report, theta, fit_tol) -> Finding | None:
     if missing.size:
         worst = np.argsort(-np.abs(b["a"][missing] - b["n"][missing]), kind="stable")
         probe = missing[worst[:MAX_PARTNER_PROBES]]
-        known[partner[probe]] = _finite_differences(
+        known[partner[probe]] = finite_differences(
             report._context["cost"], theta, start + partner[probe], report.epsilon,
             report.method, layout, f0=report.cost)
         use[probe] = True
@@ -391,47 +454,68 @@ def _transposed(b, report, theta, fit_tol) -> Finding | None:
     )
 
 
-def _regularization(b, lambda_, bias) -> Finding | None:
-    if not lambda_:
-        return None
+def _regularization(b, lambda_, bias, fit_tol, scale_fits: bool) -> Finding | None:
+    """Is numerical - analytic = k * (the block itself)? Then weight decay is misplaced.
+
+    The coefficient k is inferred by least squares. With ``lambda_`` given, k must be one of
+    ``REG_RATIOS`` times lambda (the finding then confirms it); without, the fit must be
+    tighter and the block must not also fit ``analytic = c * numerical`` (a plain scale).
+    """
     d, p = b["n"] - b["a"], b["p"]
-    pp = float(p @ p)
-    if np.count_nonzero(p) < MIN_FIT_ENTRIES:
+    if np.count_nonzero(p) < MIN_FIT_ENTRIES or not np.any(d):
         return None
-    k = float(d @ p) / pp
+    k = float(d @ p) / float(p @ p)
     resid = float(np.linalg.norm(d - k * p) / np.linalg.norm(d))
-    ratio = k / lambda_
-    match = next((r for r in REG_RATIOS if abs(ratio - r) < 1e-3 * abs(r)), None)
-    if not (resid < REG_RESIDUAL_TOL and match is not None):
+    ratio = k / lambda_ if lambda_ else None
+    match = None
+    if ratio is not None:
+        match = next((r for r in REG_RATIOS if abs(ratio - r) < 1e-3 * abs(r)), None)
+    confirmed = match is not None and resid < max(REG_RESIDUAL_TOL, fit_tol)
+    inferred = resid < max(REG_RESIDUAL_TOL_UNTOLD, fit_tol) and not scale_fits
+    if not (confirmed or inferred):
         return None
     name = b["name"]
-    evidence = {"lambda_": float(lambda_), "coefficient": k, "ratio_to_lambda": ratio,
-                "residual": resid}
-    if name in bias:
-        if match > 0:
-            message = (f"the cost applies weight decay to the bias {name} (the numerical "
-                       f"gradient contains {_times(match)}lambda*{name}) but biases are never "
-                       f"decayed: sum only the weight matrices in the decay term.")
-        else:
-            message = (f"the gradient of the bias {name} includes weight decay "
-                       f"({_times(-match)}lambda*{name}) but biases are never decayed: drop the "
-                       f"lambda term from the {name} gradient.")
-        return Finding("regularized_bias", message, evidence, (name,))
-    if match == 1.0:
-        message = (f"the gradient of {name} lacks the weight-decay term lambda*{name}, the "
-                   f"derivative of (lambda/2)*||{name}||^2 in the cost.")
-    elif match == 0.5:
-        message = (f"the gradient of {name} has only half the weight-decay term: the derivative "
-                   f"of (lambda/2)*||{name}||^2 is lambda*{name}, not (lambda/2)*{name}.")
-    elif match == -1.0:
-        message = (f"the gradient of {name} has lambda*{name} more weight decay than the cost: "
-                   f"either the cost lacks (lambda/2)*||{name}||^2 or the gradient adds "
-                   f"lambda*{name} twice.")
+    evidence = {"coefficient": k, "residual": resid}
+    if ratio is not None:
+        evidence.update(lambda_=float(lambda_), ratio_to_lambda=ratio)
+    if confirmed:
+        source = f"k = {k:.4g} = {_times(match)}lambda_, as given"
+    elif ratio is not None:
+        source = (f"k = {k:.4g}, inferred from the mismatch; that is {ratio:.3g} x the "
+                  f"lambda_={lambda_:g} given")
     else:
-        message = (f"the weight-decay terms of cost and gradient disagree for {name}: they "
-                   f"differ by {match:g}*lambda*{name}; the cost's (lambda/2)*||{name}||^2 has "
-                   f"the gradient lambda*{name}.")
+        source = f"k = {k:.4g}, inferred from the mismatch (pass lambda_= to confirm it)"
+    if name in bias:
+        if k > 0:
+            message = (f"the cost applies weight decay to the bias {name}: numerical - "
+                       f"analytic = k*{name} ({source}), but biases are never decayed: sum "
+                       f"only the weight matrices in the decay term.")
+        else:
+            message = (f"the gradient of the bias {name} includes weight decay: analytic - "
+                       f"numerical = {_abs_k(k)}*{name} ({source}), but biases are never "
+                       f"decayed: drop the lambda term from the {name} gradient.")
+        return Finding("regularized_bias", message, evidence, (name,))
+    if confirmed and match == 1.0:
+        message = (f"the gradient of {name} lacks the weight-decay term lambda*{name} "
+                   f"({source}), the derivative of (lambda/2)*||{name}||^2 in the cost.")
+    elif confirmed and match == 0.5:
+        message = (f"the gradient of {name} has only half the weight-decay term ({source}): "
+                   f"the derivative of (lambda/2)*||{name}||^2 is lambda*{name}, not "
+                   f"(lambda/2)*{name}.")
+    elif k > 0:
+        message = (f"the gradient of {name} lacks a weight-decay term: numerical - analytic = "
+                   f"k*{name} ({source}), the derivative of (k/2)*||{name}||^2 in the cost; "
+                   f"add k*{name} to the gradient of {name}, or, if k is a multiple of your "
+                   f"lambda, fix the factor.")
+    else:
+        message = (f"the gradient of {name} has more weight decay than the cost: analytic - "
+                   f"numerical = {_abs_k(k)}*{name} ({source}); either the cost lacks the "
+                   f"decay term of {name} or the gradient adds it twice.")
     return Finding("missing_regularization", message, evidence, (name,))
+
+
+def _abs_k(k: float) -> str:
+    return f"{abs(k):.4g}"
 
 
 def _times(r: float) -> str:
@@ -520,12 +604,13 @@ def _ratio_spread(b):
 # Kinks
 
 
-def _kinks(report, failing, theta) -> tuple[list[Finding], set[str]]:
+def _kinks(report, failing, theta, cost_noise) -> tuple[list[Finding], set[str]]:
     """Probe the worst coordinates of each failing block for a corner in the cost.
 
     At a smooth point the second difference ``(J(x+h) - 2J(x) + J(x-h)) / h`` shrinks in
     proportion to h; at a corner it stays near the jump of the slope. Comparing h and h/10
-    separates the two. A block whose worst coordinates are mostly corners is explained by them.
+    separates the two, when the difference exceeds the cost's measured noise. A block whose
+    worst coordinates are mostly corners is explained by them.
     """
     if not failing:
         return [], set()
@@ -533,7 +618,6 @@ def _kinks(report, failing, theta) -> tuple[list[Finding], set[str]]:
     h = report.epsilon if report.method != "complex" else 1e-4
     x = theta.copy()
     f0 = float(cost(x.copy(), "theta (kink probe)"))
-    dtype_eps = float(np.finfo(theta.dtype).eps)
     kinks, explained, n_probed = [], set(), 0
     for b in failing:
         diff = np.abs(b["n"] - b["a"])
@@ -552,7 +636,8 @@ def _kinks(report, failing, theta) -> tuple[list[Finding], set[str]]:
             fp1, fm1, fp2, fm2 = vals
             d1 = (fp1 - 2 * f0 + fm1) / h
             d2 = (fp2 - 2 * f0 + fm2) / (h / 10)
-            noise = 4 * dtype_eps * max(abs(f0), abs(fp1), abs(fm1)) / (h / 10)
+            # The measured noise of the cost, not theta's dtype, bounds what is round-off.
+            noise = 4 * max(cost_noise, EPS64 * max(abs(f0), abs(fp1), abs(fm1))) / (h / 10)
             nonlinear = abs(d2 - d1 / 10)
             # A corner: the second difference does not shrink with h, and the jump in slope is
             # large enough to matter for this coordinate's mismatch.
