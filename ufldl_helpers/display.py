@@ -176,7 +176,15 @@ def plot_epsilon_sweep(sweep, *, highlight=None, tol=None, ax=None) -> Figure:
     matplotlib.figure.Figure
     """
     eps = np.asarray(sweep.epsilons, dtype=float)
-    err = np.maximum(np.asarray(sweep.errors, dtype=float), np.finfo(float).tiny)
+    err = np.asarray(sweep.errors, dtype=float)
+    if not np.all(np.isfinite(err)):
+        bad = eps[~np.isfinite(err)]
+        raise ValueError(
+            f"sweep has {bad.size} non-finite errors (inf or NaN, first at epsilon={bad[0]:g}): "
+            "a relative error is inf when the analytic gradient is exactly minus the numerical "
+            "one (norm(n + g) = 0), e.g. a sign-flipped gradient. There is no V to draw: run "
+            "check_gradient to see what is wrong")
+    err = np.maximum(err, np.finfo(float).tiny)
     fig, ax = _figure_and_axes(ax, (6, 4))
     ax.loglog(eps, err, "o-", color="C0", label="relative error")
     best = int(np.argmin(err))
