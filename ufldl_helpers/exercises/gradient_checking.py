@@ -61,15 +61,19 @@ def check_step_prediction(prediction) -> Feedback:
     if is_placeholder(prediction):
         return not_attempted("2.1", "prediction")
     expected = step_effect()
-    feedback = check_choice(
-        "2.1", prediction, expected, STEP_OPTIONS, name="prediction",
+    return _check_prediction(
+        "2.1", prediction, expected, STEP_OPTIONS,
         why=(f"the error is divided by {expected}: the central quotient's error is "
              "(epsilon^2 / 6) J''' + O(epsilon^4), so epsilon / 10 gives error / 100."),
-    )
-    if not feedback.correct and prediction in STEP_OPTIONS:
-        return not_yet("2.1", f"{prediction} is not what happens. Hint: which power of epsilon "
-                              "is left in the central quotient's error once the even Taylor "
-                              "terms cancel?")
+        hint=("which power of epsilon is left in the central quotient's error once the even "
+              "Taylor terms cancel?"))
+
+
+def _check_prediction(exercise, prediction, expected, options, *, why, hint) -> Feedback:
+    """:func:`check_choice`, with a hint (not the answer) for a wrong option."""
+    feedback = check_choice(exercise, prediction, expected, options, name="prediction", why=why)
+    if not feedback.correct and prediction in options:
+        return not_yet(exercise, f"{prediction!r} is not what happens. Hint: {hint}")
     return feedback
 
 
@@ -214,13 +218,9 @@ def check_seed_prediction(prediction, theta, layer_sizes, X, Y) -> Feedback:
     if is_placeholder(prediction):
         return not_attempted("2.4", "prediction")
     expected = output_seed_that_matches(theta, layer_sizes, X, Y)
-    feedback = check_choice(
-        "2.4", prediction, expected, SEED_OPTIONS, name="prediction",
+    return _check_prediction(
+        "2.4", prediction, expected, SEED_OPTIONS,
         why=("the output a3 = f(z3) has d a3 / d z3 = f'(z3): with no cost, there is no error "
              "factor (a3 - y) in front of it, and so no target anywhere."),
-    )
-    if not feedback.correct and prediction in SEED_OPTIONS:
-        return not_yet("2.4", f"{prediction!r} is not what happens. Hint: delta3 is the "
-                              "derivative, with respect to z3, of the quantity whose finite "
-                              "differences are taken; here that quantity is the output a3.")
-    return feedback
+        hint=("delta3 is the derivative, with respect to z3, of the quantity whose finite "
+              "differences are taken; here that quantity is the output a3."))
