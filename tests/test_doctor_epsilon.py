@@ -83,8 +83,24 @@ def test_real_bugs_are_still_named_at_any_reasonable_epsilon(epsilon):
     assert not any("b1" in n.split(" miss")[0] for n in report.notes), report.notes
 
 
-def test_note_grammar_for_one_block():
+def test_too_small_epsilon_passes_on_a_larger_step_and_says_why():
     fun, theta = net(0)
     report = run(fun, theta, 1e-10)
-    assert any(re.match(r"\w+ misses the tolerance", n) or " miss the tolerance" in n
-               for n in report.notes)
+    assert report.plain_relative_error > 1e-7 and report.passed, report
+    (note,) = report.notes
+    assert "at the larger step 0.001" in note and "round-off of the cost" in note
+
+
+def test_round_off_note_grammar_for_blocks_next_to_a_real_bug():
+    fun, theta = net(0)
+    layout = mlp_layout(SIZES)
+
+    def b1_one_percent_off(t):
+        cost, grad = fun(t)
+        layout.roll(grad)["b1"] *= 1.01
+        return cost, grad
+
+    report = run(b1_one_percent_off, theta, 1e-10)
+    assert not report.passed
+    assert any(re.match(r"\w+(, \w+)* miss(es)? the tolerance by no more than the round-off", n)
+               for n in report.notes), report.notes

@@ -54,7 +54,7 @@ from ufldl_helpers.finite_differences import (
     relative_error,
     richardson,
 )
-from ufldl_helpers.gradcheck_core import Finding, GradientCheck
+from ufldl_helpers.gradcheck_core import LOW_NOISE_UNITS, Finding, GradientCheck
 
 __all__ = ["examine"]
 
@@ -75,9 +75,6 @@ MIN_FIT_ENTRIES = 2
 MAX_PARTNER_PROBES = 50
 # A mismatch within this many times its expected round-off is round-off, not a bug.
 ROUNDOFF_FACTOR = 20
-# The cost's noise counts as low precision above this many float64 units of |J| (float32
-# arithmetic gives about 5e8 of them; long float64 sums a few dozen).
-LOW_NOISE_UNITS = 1e4
 # A block fails beyond the noise when its mismatch exceeds this many times the expected one.
 NOISE_MARGIN = 10
 # Richardson must have cut a block's error by this factor for the rest to count as truncation.
@@ -241,7 +238,7 @@ def _precision(report, theta, probe) -> dict:
         "grad_unit": grad_unit,
         "expected": expected,
         "relative": float(np.linalg.norm(expected)) / total if total else np.inf,
-        "cost_low": measured > LOW_NOISE_UNITS * EPS64 * max(f0, np.finfo(np.float64).tiny),
+        "cost_low": measured > LOW_NOISE_UNITS * EPS64 * max(f0, 1.0),
         "grad_low": grad_unit > 1e3 * EPS64,
     }
 

@@ -59,8 +59,13 @@ __all__ = ["Finding", "GradientCheck", "GradientCheckFailed", "WorstEntry", "run
 FIRST_BATCH = 8
 # Round-off of a Richardson estimate at step h: at most this many times noise(J) / h.
 ROUNDOFF_SLACK = 3
-# When that round-off leaves the verdict open, the step is multiplied by this.
+# When that round-off leaves the verdict open, the step is multiplied by this, and made at
+# least SMALLEST_LARGER_STEP (a too small epsilon given by the caller is not kept).
 LARGER_STEP = 10
+SMALLEST_LARGER_STEP = 1e-3
+# A cost noisier than this many float64 units of max(|J|, 1) is not float64 round-off (float32
+# arithmetic gives about 5e8): its mismatches are never excused as round-off.
+LOW_NOISE_UNITS = 1e4
 # The cost's noise is measured only when the mismatch is within this many float64 units of
 # |J| per coordinate (over epsilon): beyond, no plausible float64 round-off explains it.
 FLOAT64_NOISE_UNITS = 1e6
@@ -127,7 +132,8 @@ class GradientCheck:
         gradient the verdict uses (UFLDL's central difference, Richardson-extrapolated at the
         deciding coordinates when the plain one missed ``tol``).
     passed : bool
-        ``relative_error < tol``.
+        ``relative_error < tol``; or, for a float64 cost and gradient, a mismatch within the
+        measured round-off of the finite differences (a note then says so).
     numerical, analytic : (len(indices),) ndarray
         The two gradients at the checked coordinates (``numerical`` as used for the verdict).
     indices : (k,) ndarray of int
@@ -306,12 +312,14 @@ def probe(fun, theta, layout):
     }
 
 
-def _refine(cost, theta, idx, numerical, analytic, epsilon, tol, layout, f0, rng):
+def _refine(cost, theta, idx, numerical, analytic, epsilon, tol, layout, f0, rng,
+            float64: bool) -> dict:
     """Richardson-extrapolate the coordinates that decide a check the plain differences fail.
 
-    Returns the numerical gradient with the refined coordinates replaced, a mask of them, and
-    the step of the Richardson estimate. See the module docstring for the order, the early
-    stop and the larger step when round-off leaves the verdict open.
+    Returns ``numerical`` (with the refined coordinates replaced), ``refined`` (their mask),
+    ``step`` (of the Richardson estimate) and ``within_roundoff``: the remaining mismatch is
+    within the measured round-off of a float64 cost at that step, so finite differences cannot
+    tell this gradient from the true one. See the module docstring.
     """
     d = np.abs(numerical - analytic)
     target = tol * float(np.linalg.norm(numerical + analytic))
@@ -329,26 +337,31 @@ def _refine(cost, theta, idx, numerical, analytic, epsilon, tol, layout, f0, rng
         refined = order[:done]
         if np.linalg.norm(out[refined] - analytic[refined]) >= target:
             break  # these coordinates alone fail the check: the rest cannot save it
-    step = epsilon
+    step, within = epsilon, False
     refined = order[:done]
-    mismatch = float(np.linalg.norm(out - analytic))
-    near_miss = (np.linalg.norm(out[refined] - analytic[refined])
-                 <= FLOAT64_NOISE_UNITS * EPS64 * abs(float(f0)) / epsilon * np.sqrt(done))
-    if mismatch >= target and near_miss:
-        # Still failing: inconclusive if the refined mismatch is within the round-off of
-        # Richardson at this step (about noise / epsilon per coordinate). Then a 10 times
-        # larger step, with 10 times less round-off, decides (Richardson keeps its
-        # truncation at O(step^4)). A mismatch far beyond float64 round-off is not measured.
+    scale = EPS64 * max(abs(float(f0)), 1.0)
+
+    def refined_mismatch():
+        return float(np.linalg.norm(out[refined] - analytic[refined]))
+
+    if (float64 and float(np.linalg.norm(out - analytic)) >= target
+            and refined_mismatch() <= FLOAT64_NOISE_UNITS * scale / epsilon * np.sqrt(done)):
+        # Still failing, by a mismatch that float64 round-off might explain: measure the
+        # cost's noise. Within the round-off of Richardson at this step (about noise / step
+        # per coordinate), a step 10 times larger (and at least 1e-3), with that much less
+        # round-off, decides (Richardson keeps its truncation at O(step^4)).
         noise = max(estimate_cost_noise(cost, theta, rng), EPS64 * abs(float(f0)))
-        roundoff = ROUNDOFF_SLACK * noise / epsilon * np.sqrt(done)
-        if np.linalg.norm(out[refined] - analytic[refined]) <= roundoff:
-            step = LARGER_STEP * epsilon
+        if noise <= LOW_NOISE_UNITS * scale and \
+                refined_mismatch() <= ROUNDOFF_SLACK * noise / epsilon * np.sqrt(done):
+            step = max(LARGER_STEP * epsilon, SMALLEST_LARGER_STEP)
             refined = order[:needed]
             wide = finite_differences(cost, theta, idx[refined], step, "central", layout)
             out[refined] = richardson(cost, theta, idx[refined], step, wide, layout)
+            # Still within the round-off at the larger step: no finite difference can decide.
+            within = refined_mismatch() <= ROUNDOFF_SLACK * noise / step * np.sqrt(needed)
     mask = np.zeros(idx.size, dtype=bool)
     mask[refined] = True
-    return out, mask, step
+    return {"numerical": out, "refined": mask, "step": step, "within_roundoff": within}
 
 
 def _refinement_note(report) -> str:
@@ -367,8 +380,15 @@ def _refinement_note(report) -> str:
         return (text + ". The plain number missed tol only by the truncation error of central "
                 "differences (epsilon^2/6 times third derivatives of the cost): the gradient "
                 "is right.")
-    return (text + ". The plain number missed tol by the round-off of the cost divided by "
-            "2*epsilon (the gradient is small next to the cost): the gradient is right.")
+    if report.relative_error < report.tol:
+        return (text + ". The plain number missed tol by the round-off of the cost divided by "
+                "2*epsilon (epsilon too small, or a gradient small next to the cost's "
+                "rounding): the gradient is right.")
+    return (text + ". That is still above tol, but within the measured round-off of the cost "
+            "divided by the step: here the gradient is so small next to the cost's rounding "
+            "that no finite difference can resolve it to tol. The check passes because nothing "
+            "it can measure contradicts the gradient; for a sharper test, check at another "
+            "theta (less saturated units, more examples).")
 
 
 def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
@@ -408,10 +428,13 @@ def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
     plain = finite_differences(cost, theta, idx, epsilon, method, layout, f0=first["cost"])
     analytic = first["grad"][idx].astype(np.float64)
     plain_err = relative_error(plain, analytic)
-    numerical, refined, step = plain, np.zeros(idx.size, dtype=bool), epsilon
+    refinement = {"numerical": plain, "refined": np.zeros(idx.size, dtype=bool),
+                  "step": epsilon, "within_roundoff": False}
     if method == "central" and not plain_err < tol:
-        numerical, refined, step = _refine(cost, theta, idx, plain, analytic, epsilon, tol,
-                                           layout, first["cost"], rng)
+        float64 = theta.dtype == np.float64 and first["grad"].dtype == np.float64
+        refinement = _refine(cost, theta, idx, plain, analytic, epsilon, tol, layout,
+                             first["cost"], rng, float64)
+    numerical, refined = refinement["numerical"], refinement["refined"]
     n_refined = int(refined.sum())
 
     block_errors = {}
@@ -423,7 +446,7 @@ def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
     err = relative_error(numerical, analytic)
     report = GradientCheck(
         relative_error=err,
-        passed=bool(err < tol),
+        passed=bool(err < tol or refinement["within_roundoff"]),
         numerical=numerical.astype(theta.dtype, copy=False),
         analytic=first["grad"][idx],
         indices=idx,
@@ -439,7 +462,8 @@ def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
         n_refined=n_refined,
         _context={"fun": fun, "cost": cost, "theta": theta.copy(), "probe": first,
                   "lambda_": lambda_, "bias": bias, "rng": rng, "refined": refined,
-                  "richardson_step": step},
+                  "richardson_step": refinement["step"],
+                  "within_roundoff": refinement["within_roundoff"]},
     )
     if n_refined:
         report.notes.append(_refinement_note(report))
