@@ -70,6 +70,32 @@ def test_central_differences():
         theta += epsilon
         return out
     assert "changed theta" in ex.check_central_differences(mutates).message
+
+    def restores_by_subtraction(cost, theta, epsilon):
+        grad = np.zeros_like(theta)
+        for i in range(theta.size):
+            theta[i] += epsilon
+            plus = cost(theta)
+            theta[i] -= 2 * epsilon
+            minus = cost(theta)
+            theta[i] += epsilon
+            grad[i] = (plus - minus) / (2 * epsilon)
+        return grad
+    slip = ex.check_central_differences(restores_by_subtraction)
+    assert slip.status == NOT_YET and "last bits" in slip.message
+
+    def restores_exactly(cost, theta, epsilon):
+        grad = np.zeros_like(theta)
+        for i in range(theta.size):
+            old = theta[i]
+            theta[i] = old + epsilon
+            plus = cost(theta)
+            theta[i] = old - epsilon
+            minus = cost(theta)
+            theta[i] = old
+            grad[i] = (plus - minus) / (2 * epsilon)
+        return grad
+    assert ex.check_central_differences(restores_exactly).status == CORRECT
     broken = ex.check_central_differences(lambda c, t, e: c(t)[0])
     assert broken.status == NOT_YET
 
