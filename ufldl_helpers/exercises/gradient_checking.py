@@ -156,7 +156,7 @@ def _changes_theta_by_round_off(fun) -> bool:
     except Exception:  # a real attempt that fails is reported by the full check
         return False
     changed = theta != before
-    return bool(changed.any() and np.all(np.abs(theta - before) <= 8 * np.spacing(before)))
+    return bool(changed.any() and np.all(np.abs(theta - before) <= 8 * np.abs(np.spacing(before))))
 
 
 def _returns_ellipsis(fun) -> bool:
