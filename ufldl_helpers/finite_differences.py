@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from math import factorial
 
 import numpy as np
 
@@ -37,12 +36,12 @@ __all__ = [
 
 METHODS = ("central", "forward", "complex")
 DEFAULT_EPSILON = {"central": 1e-4, "forward": 1e-4, "complex": 1e-20}
-# Noise probe: evaluations at theta + j * v, j = -4..4, where v moves a few random coordinates
-# by NOISE_STEP relative to their size; the k-th differences (k = 4..6) of these values cancel
-# the smooth part of J (about NOISE_STEP**4 times the 4th derivative) and leave the noise.
-NOISE_POINTS = 4
+# Noise probe: the cost at theta + j * v, j = -10..10, where v moves a few random coordinates
+# by NOISE_STEP relative to their size; the 4th differences of these values cancel the smooth
+# part of J (to about NOISE_STEP**4 times the 4th derivative) and leave the noise.
+NOISE_POINTS = 10
 NOISE_COORDINATES = 8
-NOISE_ORDERS = (4, 5, 6)
+NOISE_ORDER = 4
 NOISE_STEP = 1e-4
 
 
@@ -342,41 +341,25 @@ def richardson(cost: CostFunction, theta: np.ndarray, indices: np.ndarray, epsil
         return (4 * half - central) / 3
 
 
-def _noise_along(cost, theta, v) -> float:
-    """ECnoise's estimate from J at theta + j v, j = -4..4 (median over the orders k)."""
-    values = np.array([float(cost(theta + j * v, "theta (noise probe)"))
-                       for j in range(-NOISE_POINTS, NOISE_POINTS + 1)])
-    estimates = []
-    for k in NOISE_ORDERS:
-        diff = np.diff(values, n=k)
-        gamma = factorial(k) ** 2 / factorial(2 * k)
-        estimates.append(math.sqrt(gamma * float(np.mean(diff ** 2))))
-    return float(np.median(estimates))
-
-
 def estimate_cost_noise(cost: CostFunction, theta: np.ndarray, rng=None) -> float:
     """Standard deviation of the noise in ``J`` near theta, from the scatter of nearby values.
 
-    The cost is evaluated at ``theta + j * v``, ``j = -4..4``, where ``v`` moves a few random
-    coordinates by ``1e-4`` times their size (at least ``1e-6``): far enough to cross the
-    rounding grid of float32 by several steps, near enough that along the line the smooth
-    part of ``J`` is a cubic to far below float32 round-off, so its k-th differences
-    (k = 4..6) are noise; with ``gamma_k = (k!)^2 / (2k)!`` each gives the estimate
-    ``sqrt(gamma_k * mean(diff_k^2))``
-    (Moré and Wild, *Estimating computational noise*, SIAM J. Sci. Comput. 33, 2011). This
-    sees what the dtype of theta cannot: float32 arithmetic inside a cost that returns float64,
-    say.
-
-    A corner of the cost (ReLU at 0) on the line also leaves k-th differences, but they grow
-    in proportion to the step while noise does not: the probe is repeated with 16 times the
-    step, and when the two estimates differ by more than a factor 4 the scatter is a corner
-    (or the smooth part, for a float64 cost), not noise, and 0.0 is returned.
+    The cost is evaluated at ``theta + j * v``, ``j = -10..10``, where ``v`` moves a few random
+    coordinates by ``1e-4`` times their size (at least ``1e-6``): far enough for ``J`` to cross
+    many steps of float32's rounding grid, near enough that along the line the smooth part of
+    ``J`` is a cubic to far below float32 round-off. So the 4th differences of the values are
+    noise: for independent noise of standard deviation ``sigma`` each has standard deviation
+    ``sigma * sqrt(70)`` (Moré and Wild, *Estimating computational noise*, SIAM J. Sci. Comput.
+    33, 2011, use the same differences). ``sigma`` is estimated from their *median* absolute
+    value, so that a corner of the cost on the line (ReLU at 0), which disturbs only the five
+    differences around it, does not count as noise. This sees what the dtype of theta cannot:
+    float32 arithmetic inside a cost that returns float64, say.
 
     Returns
     -------
     float
         About ``1e-16 * |J|`` for a float64 cost, ``6e-8 * |J|`` for a float32 one; 0.0 if the
-        values are identical or show a corner rather than noise.
+        values are identical.
     """
     rng = check_rng(rng)
     n_coords = min(NOISE_COORDINATES, theta.size)
@@ -384,11 +367,12 @@ def estimate_cost_noise(cost: CostFunction, theta: np.ndarray, rng=None) -> floa
     v = np.zeros_like(theta)
     scale = np.maximum(np.abs(theta[coords]), 1e-2)
     v[coords] = rng.choice([-1.0, 1.0], size=n_coords) * NOISE_STEP * scale
-    near = _noise_along(cost, theta, v)
-    far = _noise_along(cost, theta, 16 * v)
-    if not max(near, far) <= 4 * min(near, far):
-        return 0.0
-    return float(np.sqrt(near * far))
+    values = np.array([float(cost(theta + j * v, "theta (noise probe)"))
+                       for j in range(-NOISE_POINTS, NOISE_POINTS + 1)])
+    diff = np.diff(values, n=NOISE_ORDER)
+    # median |N(0, s^2)| = 0.6745 s; the 4th difference of white noise has s = sigma*sqrt(70)
+    spread = math.sqrt(math.comb(2 * NOISE_ORDER, NOISE_ORDER))
+    return float(np.median(np.abs(diff))) / (0.6745 * spread)
 
 
 def numerical_gradient(fun, theta, epsilon=None, method="central", *, indices=None,

@@ -102,9 +102,11 @@ def check_gradient(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1
     Parameters
     ----------
     fun : callable
-        ``fun(theta) -> (cost, grad)`` with ``grad`` of theta's shape. It never sees the
-        caller's array, only copies; if the first call modifies its argument, every later call
-        gets a fresh copy, so the check stays valid (and the doctor reports ``mutates_theta``).
+        ``fun(theta) -> (cost, grad)`` with ``grad`` a flat array of theta's shape (not a tuple
+        of blocks). It never sees the caller's array, only copies; if the first call modifies
+        its argument, every later call gets a fresh copy, so the check stays valid (and the
+        doctor reports ``mutates_theta``). The gradient is copied as soon as it is returned, so
+        a function that reuses one output buffer is checked correctly (a note says so).
     theta : (n,) float ndarray
         Point of the check.
     epsilon : float, optional
@@ -117,15 +119,18 @@ def check_gradient(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1
         Check only some coordinates: an int draws that many at random (seeded by ``rng``, spread
         over all blocks); an array names them. Default: every coordinate.
     tol : float
-        Pass when the relative error is below ``tol`` (UFLDL: about 1e-9).
+        Pass when the relative error is below ``tol`` (UFLDL: about 1e-9). The relative error
+        is taken on a numerical gradient whose truncation error is controlled (see Notes), so
+        1e-9 suits any correct float64 gradient; ``report.plain_relative_error`` keeps UFLDL's
+        plain number.
     method : {"central", "forward", "complex"}
         See :func:`numerical_gradient`.
     cost_only : callable, optional
         ``cost_only(theta) -> cost``; used in the finite-difference loop instead of ``fun``.
     lambda_ : float, optional
-        The weight-decay strength used by ``fun``; lets the doctor recognize a missing
-        weight-decay term (``missing_regularization``) or decayed biases
-        (``regularized_bias``).
+        The weight-decay strength used by ``fun``. The doctor recognizes a missing weight-decay
+        term (``missing_regularization``) or decayed biases (``regularized_bias``) without it,
+        inferring the coefficient; with it, the finding confirms the coefficient against it.
     bias_blocks : iterable of str, optional
         Names of the bias blocks; default: the blocks whose name starts with ``"b"``.
     order : {"C", "F"}
@@ -144,12 +149,23 @@ def check_gradient(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1
     Notes
     -----
     Cost: two calls of ``fun`` (validation, and the probes for mutation and randomness), then
-    two cost evaluations per checked coordinate (one for ``"forward"`` and ``"complex"``). Only
-    when the check fails does the doctor evaluate more: up to 40 costs per failing block to
-    look for kinks, two per coordinate of failing blocks whose error is below 1e-6, to
-    tell truncation error from a bug, and, for a failing matrix block checked only at sampled
-    coordinates, two per coordinate at the transposed positions of up to 50 of them, to
-    recognize ``transposed`` without the whole block (none when the block was checked whole).
+    two cost evaluations per checked coordinate (one for ``"forward"`` and ``"complex"``): on a
+    gradient that passes plainly, nothing more. When UFLDL's plain central difference misses
+    ``tol``, the worst coordinates are re-estimated by Richardson extrapolation, two evaluations
+    each, worst first in batches of 8, 16, ..., stopping as soon as the refined ones alone fail
+    (a real bug: 16 more evaluations) or once the rest could not reach ``tol / 2`` (a correct
+    gradient: at most two per coordinate). If a float64 mismatch is then within float64
+    round-off, the cost's noise is measured (18 evaluations) and, when round-off is what keeps
+    the verdict open, the deciding coordinates are estimated again at a step of
+    ``max(10 * epsilon, 1e-3)``. A mismatch still within the measured round-off passes, with a
+    note: no finite difference can resolve that gradient at this theta.
+
+    Only when the check fails does the doctor evaluate more: 18 costs to measure the cost's
+    noise, up to 40 per failing block to look for kinks, two per unrefined coordinate of
+    failing blocks whose error is below 1e-6 (to tell truncation from a bug), and, for a
+    failing matrix block checked only at sampled coordinates, two per coordinate at the
+    transposed positions of up to 50 of them, to recognize ``transposed`` without the whole
+    block (none when the block was checked whole).
 
     Raises
     ------

@@ -4,8 +4,8 @@ Layering (arrows point down; a lower module never imports a higher one)::
 
     gradcheck          public API: check_gradient = run_check + the doctor; diagnose,
         |              directional_check, epsilon_sweep; re-exports the names below
-    doctor             findings: examines a GradientCheck
-        |
+    doctor             findings: examines a GradientCheck (per-block fits in
+        |              doctor_signatures, on the same layers below)
     gradcheck_core     run_check -> GradientCheck (verdict, per-block errors, worst entries)
         |
     finite_differences numerical gradients, Richardson extrapolation, the cost's noise
@@ -206,10 +206,15 @@ class GradientCheck:
         coverage = (f"all {self.n_checked}" if self.n_checked == self.layout.size
                     else f"{self.n_checked} of {self.layout.size}")
         plain = (f"; plain central difference {self.plain_relative_error:.3g}"
-                 if self.n_refined else "")
+                 if self._refinement_shows() else "")
         return (f"Gradient check {verdict}: relative error {self.relative_error:.3g} "
                 f"(tol {self.tol:g}; {coverage} coordinates, {self.method} differences, "
                 f"epsilon {self.epsilon:g}{plain})")
+
+    def _refinement_shows(self) -> bool:
+        """Did the refinement change the relative error at the precision printed?"""
+        return (self.n_refined > 0
+                and f"{self.plain_relative_error:.3g}" != f"{self.relative_error:.3g}")
 
     def _block_status(self, ok: bool) -> str:
         # A block may sit slightly above tol while the whole check passes (its entries are a
@@ -431,7 +436,9 @@ def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
     refinement = {"numerical": plain, "refined": np.zeros(idx.size, dtype=bool),
                   "step": epsilon, "within_roundoff": False}
     if method == "central" and not plain_err < tol:
-        float64 = theta.dtype == np.float64 and first["grad"].dtype == np.float64
+        cost_dtype = np.asarray(first["cost"]).dtype
+        float64 = (theta.dtype == first["grad"].dtype == np.float64
+                   and (cost_dtype == np.float64 or cost_dtype.kind in "iu"))
         refinement = _refine(cost, theta, idx, plain, analytic, epsilon, tol, layout,
                              first["cost"], rng, float64)
     numerical, refined = refinement["numerical"], refinement["refined"]
@@ -465,7 +472,7 @@ def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
                   "richardson_step": refinement["step"],
                   "within_roundoff": refinement["within_roundoff"]},
     )
-    if n_refined:
+    if report._refinement_shows():
         report.notes.append(_refinement_note(report))
     if first["reused_buffer"]:
         report.notes.append(
