@@ -82,6 +82,8 @@ def _backprop(W1, b1, W2, b2, X, Y, lambda_, slip=None):
     b2grad = delta3.sum(axis=1) / scale
     if slip == "transposed":
         W1grad = W1grad.T
+    if slip == "decayed bias":
+        b1grad = b1grad + lambda_ * b1
     return W1grad, b1grad, W2grad, b2grad
 
 
@@ -97,7 +99,8 @@ def test_right_backprop_passes():
 
 
 @pytest.mark.parametrize("slip, words", [("no 1/m", "1/m"), ("no decay", "weight-decay"),
-                                         ("transposed", "shape")])
+                                         ("transposed", "shape"),
+                                         ("decayed bias", "biases are never decayed")])
 def test_backprop_slips_are_named(slip, words):
     feedback = ex.check_backprop(lambda *a: _backprop(*a, slip=slip))
     assert feedback.status == NOT_YET and words in feedback.message

@@ -31,6 +31,7 @@ def test_scaled_error():
     wrong = ex.check_scaled_error(0.5)  # c - 1: divided by |n| instead of |n + g|
     assert wrong.status == NOT_YET and "sum" in wrong.message
     assert ex.check_scaled_error(0.3).status == NOT_YET
+    assert "c = 2" in ex.check_scaled_error(1 / 3).message
     assert ex.check_scaled_error("0.2").status == NOT_YET
     assert ex.check_scaled_error(np.array([0.2, 0.2])).status == NOT_YET
 

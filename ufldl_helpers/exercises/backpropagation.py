@@ -224,17 +224,22 @@ def _student_gradients(fun, P, X, Y, lambda_):
     return dict(zip(_GRAD_NAMES, out, strict=True)), None
 
 
-def _block_slip(name, answer, expected, weight, m, lambda_) -> str | None:
-    """Name a typical slip in one gradient block, or None."""
+def _block_slip(name, answer, expected, param, m, lambda_) -> str | None:
+    """Name a typical slip in one gradient block (``param`` is the block's value), or None."""
+    weight = param if name.startswith("W") else None
     if _matches(answer, expected * m) or (weight is not None and
                                           _matches(answer, (expected - lambda_ * weight) * m
                                                    + lambda_ * weight)):
         return (f"{name} misses the 1/m of the average: the cost averages over the m examples, "
                 "so each gradient sums over them (delta @ a.T or delta.sum(axis=1)) and divides "
                 "by m.")
-    if weight is not None and _matches(answer, expected - lambda_ * weight):
+    if weight is None:
+        if _matches(answer, expected + lambda_ * param):
+            return f"{name} has a weight-decay term, but biases are never decayed."
+        return None
+    if _matches(answer, expected - lambda_ * weight):
         return f"{name} lacks the weight-decay term: the derivative of (lambda_/2)||W||^2."
-    if weight is not None and _matches(answer, expected - lambda_ * weight + lambda_ * weight / m):
+    if _matches(answer, expected - lambda_ * weight + lambda_ * weight / m):
         return f"{name}: the weight-decay term is divided by m, but lambda_/2 ||W||^2 is not."
     return None
 
@@ -265,9 +270,8 @@ def check_backprop(backprop) -> Feedback:
             feedback = check_array("1.3", got[name], G[block], name=name)
             if feedback.correct:
                 continue
-            weight = P[block] if block.startswith("W") else None
-            slip = _block_slip(name, got[name], G[block], weight, m, lambda_)
-            where = f" (with m = {m} examples)"
-            return not_yet("1.3", (slip or feedback.message) + where)
+            slip = _block_slip(name, got[name], G[block], P[block], m, lambda_)
+            example = "one example" if m == 1 else f"{m} examples"
+            return not_yet("1.3", f"with {example}: {slip or feedback.message}")
     return correct("1.3", "all four gradients match mlp_cost_and_grad (to 1e-07, relative) "
                           "with 5 examples and with one.")

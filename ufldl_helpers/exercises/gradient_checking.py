@@ -102,19 +102,19 @@ def check_scaled_error(answer, c=1.5) -> Feedback:
         return cost, c * grad
 
     measured = check_gradient(scaled, theta).relative_error
-    hint = ""
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        value = None  # check_number says what kind of answer it expects
-    if value is not None and not isinstance(answer, bool):
-        if np.isclose(value, (c - 1) / c, rtol=1e-6) or np.isclose(value, c - 1, rtol=1e-6):
-            hint = ("That divides by the wrong norm: UFLDL's denominator is the norm of the "
-                    "*sum* n + g.")
-        else:
-            hint = ("Write g = c n, then factor the norm of n out of both the numerator and "
-                    "the denominator.")
-    return check_number("2.3", answer, measured, name="relative error", rtol=1e-6, hint=hint)
+    feedback = check_number("2.3", answer, measured, name="relative error", rtol=1e-6)
+    if feedback.correct or np.ndim(answer) != 0 or isinstance(answer, bool):
+        return feedback  # right, or not a single number (check_number says so)
+    value = float(answer)
+    if np.isclose(value, 1 / 3, rtol=1e-6):
+        hint = "1/3 is the value for c = 2; redo the computation for c = 1.5."
+    elif np.isclose(value, (c - 1) / c, rtol=1e-6) or np.isclose(value, c - 1, rtol=1e-6):
+        hint = "that divides by the wrong norm: UFLDL's denominator is the norm of the *sum* n + g."
+    else:
+        hint = ("write g = c n, then factor the norm of n out of both the numerator and the "
+                "denominator.")
+    return not_yet("2.3", f"{value:g} is not the relative error of a gradient {c:g} times too "
+                          f"large. Hint: {hint}")
 
 
 def check_central_differences(fun) -> Feedback:
