@@ -414,3 +414,19 @@ def test_plot_epsilon_sweep_refuses_an_infinite_sweep():
     assert np.all(np.isinf(sweep.errors))
     with pytest.raises(ValueError, match=r"sweep has 3 non-finite errors.*sign-flipped"):
         plot_epsilon_sweep(sweep)
+
+
+def test_a_gradient_below_the_resolution_of_finite_differences_passes_with_a_note():
+    # A large constant puts the cost's round-off at ~1e-13, so at epsilon=1e-4 central
+    # differences resolve this gradient (~0.1) only to ~1e-8; at a larger step the truncation
+    # of sin(30 x) shows. Nothing measurable contradicts the gradient: it passes, and says so.
+    def fun(x):
+        return 1e3 + 3e-3 * float(np.sum(np.sin(30 * x))), 0.09 * np.cos(30 * x)
+
+    x = np.random.default_rng(0).uniform(-1, 1, 6)
+    report = check_gradient(fun, x)
+    assert report.passed and report.relative_error > report.tol, report
+    assert any("no finite difference can resolve it" in n for n in report.notes)
+    # ... while a bug above that resolution still fails and is named
+    bad = check_gradient(lambda t: (fun(t)[0], fun(t)[1] * (1 + 1e-5)), x)
+    assert not bad.passed and bad.finding_names == {"scaled"}

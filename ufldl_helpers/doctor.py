@@ -118,7 +118,8 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
     else:
         failing = [b for b in blocks.values() if not b["error"] < report.tol]
         fit_tol = FIT_TOL
-    passing = [b for b in blocks.values() if b not in failing]
+    failing_names = {b["name"] for b in failing}
+    passing = [b for b in blocks.values() if b["name"] not in failing_names]
     if not low and report.method == "central":
         # Too small an epsilon: round-off noise could pass for a (tiny) constant factor.
         roundoff = [b["name"] for b in failing if not b["beyond_roundoff"]]

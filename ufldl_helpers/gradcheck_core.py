@@ -354,16 +354,28 @@ def _refine(cost, theta, idx, numerical, analytic, epsilon, tol, layout, f0, rng
         # Still failing, by a mismatch that float64 round-off might explain: measure the
         # cost's noise. Within the round-off of Richardson at this step (about noise / step
         # per coordinate), a step 10 times larger (and at least 1e-3), with that much less
-        # round-off, decides (Richardson keeps its truncation at O(step^4)).
+        # round-off, decides (Richardson keeps its truncation at O(step^4)) if it agrees with
+        # the estimate at epsilon to the latter's round-off.
         noise = max(estimate_cost_noise(cost, theta, rng), EPS64 * abs(float(f0)))
         if noise <= LOW_NOISE_UNITS * scale and \
                 refined_mismatch() <= ROUNDOFF_SLACK * noise / epsilon * np.sqrt(done):
-            step = max(LARGER_STEP * epsilon, SMALLEST_LARGER_STEP)
-            refined = order[:needed]
-            wide = finite_differences(cost, theta, idx[refined], step, "central", layout)
-            out[refined] = richardson(cost, theta, idx[refined], step, wide, layout)
-            # Still within the round-off at the larger step: no finite difference can decide.
-            within = refined_mismatch() <= ROUNDOFF_SLACK * noise / step * np.sqrt(needed)
+            larger = max(LARGER_STEP * epsilon, SMALLEST_LARGER_STEP)
+            first, refined = order[:done], order[:needed]
+            wide = finite_differences(cost, theta, idx[refined], larger, "central", layout)
+            estimate = richardson(cost, theta, idx[refined], larger, wide, layout)
+            if (np.linalg.norm(estimate[:done] - out[first])
+                    <= ROUNDOFF_SLACK * noise / epsilon * np.sqrt(done)):
+                out[refined], step = estimate, larger
+            else:
+                # The larger step disagrees with the estimate at epsilon beyond the latter's
+                # round-off: its own truncation error shows. Stay at epsilon.
+                rest = order[done:needed]
+                if rest.size:
+                    out[rest] = richardson(cost, theta, idx[rest], epsilon, numerical[rest],
+                                           layout)
+            # Still within the resolution at epsilon (the larger step is vouched for only to
+            # that): no finite difference here can decide.
+            within = refined_mismatch() <= ROUNDOFF_SLACK * noise / epsilon * np.sqrt(needed)
     mask = np.zeros(idx.size, dtype=bool)
     mask[refined] = True
     return {"numerical": out, "refined": mask, "step": step, "within_roundoff": within}
