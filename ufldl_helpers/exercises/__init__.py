@@ -141,6 +141,8 @@ def run_student_function(exercise: str, name: str, fun: Callable, *args, **kwarg
 
 def _as_float_array(answer, name: str):
     """Return ``(array, None)`` or ``(None, message)`` for an answer that is not numeric."""
+    if isinstance(answer, (str, bytes)) or np.asarray(answer).dtype.kind in "OSUb":
+        return None, f"{name} must be a number or an array of numbers, got {answer!r}."
     try:
         arr = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):
