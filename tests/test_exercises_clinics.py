@@ -8,7 +8,7 @@ from ufldl_helpers.activations import sigmoid
 from ufldl_helpers.case_studies import lbfgsb_iteration_zero as lb
 from ufldl_helpers.exercises import CORRECT, NOT_ATTEMPTED, NOT_YET
 from ufldl_helpers.exercises import clinics as ex
-from ufldl_helpers.sparse_autoencoder import limit_blas_threads
+from ufldl_helpers.training import limit_blas_threads
 
 
 @pytest.fixture(autouse=True)

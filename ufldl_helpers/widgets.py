@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from ufldl_helpers.gradcheck import EpsilonSweep
-    from ufldl_helpers.sparse_autoencoder import TrainingResult
+    from ufldl_helpers.training import TrainingResult
 
 __all__ = ["epsilon_slider", "filter_explorer"]
 

@@ -29,7 +29,7 @@ Correct (Exercise 1.1): a2 matches to 1e-07 (relative).
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,6 +155,11 @@ def _difference(arr: np.ndarray, expected: np.ndarray, name: str, rtol: float) -
     if not np.all(np.isfinite(arr)):
         return f"{name} contains NaN or infinite values."
     scale = np.linalg.norm(expected)
+    if np.linalg.norm(arr - expected) <= 1e-3 * scale:
+        return (f"{name} is close to the right value (within 0.1%) but not equal to it: enter it "
+                "exactly (a fraction such as 4/3, or the expression), not a rounded decimal.")
+    if arr.size == 1:  # a factor or a sign between two numbers says nothing
+        return f"{name} is not the right value."
     if scale > 0 and np.linalg.norm(arr + expected) <= rtol * scale:
         return f"{name} has the opposite sign of the right values everywhere."
     if scale > 0 and np.linalg.norm(arr) > 0:
@@ -162,7 +167,7 @@ def _difference(arr: np.ndarray, expected: np.ndarray, name: str, rtol: float) -
         if c > 0 and np.linalg.norm(arr - c * expected) <= 1e-6 * np.linalg.norm(arr):
             return (
                 f"{name} is the right values times a constant factor {c:.3g}: look for a missing "
-                "or extra scale (a 1/m, a 2, a lambda) rather than a wrong formula."
+                "or extra scale (a 1/m, a 2, lambda or beta) rather than a wrong formula."
             )
     atol = rtol * max(scale / np.sqrt(arr.size), 1e-300)
     wrong = ~np.isclose(arr, expected, rtol=rtol, atol=atol)
@@ -226,10 +231,12 @@ def check_number(exercise: str, answer, expected: float, *, name: str, rtol: flo
 
 
 def check_choice(exercise: str, answer, expected, options, *, name: str = "answer",
-                 why: str = "") -> Feedback:
-    """Check a multiple-choice prediction; ``why`` explains the right choice once it is made.
+                 why: str = "", reasons: Mapping | None = None) -> Feedback:
+    """Check a multiple-choice prediction.
 
     ``options`` lists the allowed answers, so a typo is reported as such rather than as wrong.
+    ``why`` explains the right choice once it is made; ``reasons`` maps a wrong option to one
+    line of reasoning that shows why it cannot be right (without naming the right one).
     """
     if is_placeholder(answer):
         return not_attempted(exercise, name)
@@ -239,4 +246,6 @@ def check_choice(exercise: str, answer, expected, options, *, name: str = "answe
         return not_yet(exercise, f"{name} must be one of {listed}; got {answer!r}.")
     if answer == expected:
         return correct(exercise, why or f"{answer!r} is right.")
-    return not_yet(exercise, f"{answer!r} is not what happens: run the cell below and look again.")
+    reason = (reasons or {}).get(answer, "go back over the reasoning in the text above and "
+                                         "check each step against your choice")
+    return not_yet(exercise, f"{answer!r} is not right: {reason}.")
