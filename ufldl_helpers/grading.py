@@ -9,6 +9,16 @@ gradient doctor (:mod:`ufldl_helpers.gradcheck`) found.
 Every check runs on a small :class:`Problem` (a few dozen parameters), so full central
 differences take milliseconds and a test cell runs in well under a second.
 
+Derivations are graded numerically: :func:`check_output_delta`, :func:`check_hidden_delta` and
+:func:`check_mismatch` compare a formula the student derived with finite differences of the cost
+(UFLDL's per-example delta: column ``i`` of ``delta`` is ``m`` times the derivative of the
+averaged cost with respect to column ``i`` of ``z``; the 1/m sits in the gradient formulas).
+When a part calls a function written in an earlier part, :func:`with_reference` grades it with
+the reference version of that function, so one mistake costs points once.
+
+Imported in IPython (a notebook, or the kernel nbgrader runs), this module makes the shell show
+a :class:`GradingError` as its message alone, without a traceback through the package.
+
 Examples
 --------
 >>> from ufldl_helpers import grading
@@ -24,6 +34,11 @@ ufldl_helpers.grading.GradingError: lazy is not implemented yet: replace the lin
 
 from __future__ import annotations
 
+import functools
+import os
+import sysconfig
+import textwrap
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -31,7 +46,13 @@ import numpy as np
 
 from ufldl_helpers import network, sparse_autoencoder
 from ufldl_helpers._validation import check_rng, check_scalar
-from ufldl_helpers.gradcheck import GradientCheck, check_gradient, numerical_gradient
+from ufldl_helpers.activations import sigmoid, softmax
+from ufldl_helpers.gradcheck import (
+    GradientCheck,
+    check_gradient,
+    numerical_gradient,
+    relative_error,
+)
 from ufldl_helpers.params import ParamLayout
 
 __all__ = [
@@ -42,14 +63,17 @@ __all__ = [
     "autoencoder_problem",
     "check_cost",
     "check_cost_and_grad",
-    "check_diagnosis",
+    "check_gradient_relative_error",
+    "check_hidden_delta",
+    "check_mismatch",
     "check_numerical_gradient",
-    "check_relative_error",
+    "check_output_delta",
     "grade_autoencoder",
     "grade_sparse_autoencoder",
     "grade_two_layer",
     "sparse_autoencoder_problem",
     "two_layer_problem",
+    "with_reference",
 ]
 
 COST_RTOL = 1e-6
@@ -57,11 +81,59 @@ COST_RTOL = 1e-6
 
 GRAD_TOL = 1e-7
 """Largest accepted relative error of a gradient. Central differences with ``epsilon=1e-4``
-reach about 1e-10 on the small problems here, while a real bug gives 1e-4 or more."""
+reach about 1e-10 on the small problems here, while a real bug gives 1e-4 or more. Looser than
+``check_gradient``'s default 1e-9, which plain central differences can miss on correct tanh
+networks (issue 11); revisit once the check controls its truncation error."""
+
+DELTA_TOL = 1e-8
+"""Largest accepted relative error of a derived delta against complex-step derivatives, which
+are exact to round-off (about 1e-15 here)."""
+
+_WIDTH = 88
 
 
 class GradingError(AssertionError):
-    """A failed check; the message tells the student what is wrong and where to look."""
+    """A failed check; the message tells the student what is wrong and where to look.
+
+    Lines longer than 88 characters are wrapped, so that no viewer cuts them off.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(_wrap(message))
+
+
+def _wrap(message: str) -> str:
+    lines = []
+    for line in message.splitlines():
+        if len(line) <= _WIDTH:
+            lines.append(line)
+            continue
+        stripped = line.lstrip()
+        indent = line[:len(line) - len(stripped)]
+        hang = indent + ("  " if stripped.startswith("- ") else "")
+        lines.extend(textwrap.wrap(line, _WIDTH, subsequent_indent=hang,
+                                   break_long_words=False, break_on_hyphens=False))
+    return "\n".join(lines)
+
+
+def _show_grading_error(shell, etype, value, tb, tb_offset=None):
+    """IPython handler: the message alone is the cell's error output (no frames, no paths)."""
+    stb = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, stb)  # the kernel turns this into an error output
+    return stb
+
+
+def _install_display() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((GradingError,), _show_grading_error)
+
+
+_install_display()
 
 
 @dataclass
@@ -124,12 +196,12 @@ def _call(fun: Callable, problem: Problem, **overrides):
     except Exception as err:
         hint = ("keep the parameter names of the signature you were given: the tests pass them "
                 "by keyword" if isinstance(err, TypeError) and "argument" in str(err)
-                else "the traceback above shows the failing line")
+                else "call it yourself with these arguments to debug it")
         raise GradingError(
-            f"{name} raised {type(err).__name__}: {err}\n"
+            f"{name} raised {type(err).__name__}: {err}{_your_line(err)}\n"
             f"It was called as {name}(theta, {_signature(problem.kwargs, overrides)}) with "
             f"theta of shape {theta.shape}; {hint}."
-        ) from err
+        ) from None
     if not (isinstance(out, tuple) and len(out) == 2):
         raise GradingError(
             f"{name} must return a pair (cost, grad); it returned {_describe(out)}."
@@ -153,6 +225,40 @@ def _call(fun: Callable, problem: Problem, **overrides):
             f"division by zero or an overflow in exp."
         )
     return float(cost), grad
+
+
+_LIBRARY_DIRS = tuple(os.path.realpath(p) for p in {
+    os.path.dirname(os.path.abspath(__file__)),
+    *(sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")),
+})
+
+
+def _your_line(err: BaseException) -> str:
+    """`` (line N: source)`` of the innermost frame of ``err`` in the student's own code."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__)
+              if not os.path.realpath(f.filename).startswith(_LIBRARY_DIRS)]
+    if not frames or not frames[-1].line:
+        return ""
+    return f"\n  at line {frames[-1].lineno} of your cell: {frames[-1].line.strip()}"
+
+
+def _guarded(name: str, fun: Callable, *args):
+    """``fun(*args)``, with a missing implementation or an error turned into a GradingError."""
+    if not callable(fun):
+        raise GradingError(f"{name} must be a function, got {_describe(fun)}: "
+                           f"run the cell that defines it first.")
+    try:
+        return fun(*args)
+    except NotImplementedError:
+        raise GradingError(
+            f"{name} is not implemented yet: replace the line `raise NotImplementedError()` in "
+            f"its cell with your code, run that cell, then run this test cell again."
+        ) from None
+    except GradingError:
+        raise
+    except Exception as err:
+        raise GradingError(f"{name} raised {type(err).__name__}: {err}{_your_line(err)}") \
+            from None
 
 
 def _signature(kwargs: Mapping, overrides: Mapping) -> str:
@@ -312,50 +418,15 @@ def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TO
         raise GradingError(_gradient_report(fun, problem, check, tol))
 
 
-def check_diagnosis(fun: Callable, problem: Problem, *, blocks, findings,
-                    tol: float = GRAD_TOL) -> None:
-    """Grade a diagnosis of a buggy function: its wrong blocks and the doctor's findings.
-
-    Parameters
-    ----------
-    fun : callable
-        The buggy function, checked on ``problem``.
-    problem : Problem
-    blocks : set of str
-        The blocks the student says are wrong, e.g. ``{"W2"}``.
-    findings : set of str
-        The finding names the student read off the doctor's report, e.g. ``{"transposed"}``.
-    tol : float
-        Tolerance of the gradient check; a block is wrong when its relative error exceeds it.
-
-    Raises
-    ------
-    GradingError
-        Saying which part of the diagnosis is off (without giving the answer away).
-    """
-    check = problem.check(fun, tol=tol)
-    wrong = {name for name, err in check.block_errors.items() if err > tol}
-    problems = []
-    for label, answer, truth in (("blocks", blocks, wrong),
-                                 ("findings", findings, check.finding_names)):
-        if isinstance(answer, str) or not isinstance(answer, (set, frozenset, list, tuple)):
-            raise GradingError(f"give {label} as a set of names, e.g. "
-                               f"{{'W2'}} or {{'transposed'}}; got {_describe(answer)}.")
-        answer = set(answer)
-        if answer - truth:
-            problems.append(f"{label}: {sorted(answer - truth)} "
-                            f"{'is' if len(answer - truth) == 1 else 'are'} not in the report.")
-        if truth - answer:
-            problems.append(f"{label}: the report has {len(truth - answer)} more that your "
-                            f"answer leaves out.")
-    if problems:
-        raise GradingError("your diagnosis does not match the gradient check's report "
-                           "(print the check and read its block errors and findings):\n  "
-                           + "\n  ".join(problems))
+def _check_size(value, name: str) -> int:
+    return check_scalar(value, name, low=1, integer=True)
 
 
 def _autoencoder_point(visible_size, hidden_size, m, rng):
     """Random theta (biases non-zero, so bias bugs show) and data in UFLDL's [0.1, 0.9]."""
+    visible_size = _check_size(visible_size, "visible_size")
+    hidden_size = _check_size(hidden_size, "hidden_size")
+    m = _check_size(m, "m")
     rng = check_rng(rng)
     layout = sparse_autoencoder.layout(visible_size, hidden_size)
     theta = rng.normal(0.0, 0.5, layout.size)
@@ -382,7 +453,17 @@ def sparse_autoencoder_problem(visible_size: int = 8, hidden_size: int = 3, m: i
     Problem
         ``theta : (2 * hidden_size * visible_size + hidden_size + visible_size,)``,
         ``data : (visible_size, m)``.
+
+    Raises
+    ------
+    ValueError
+        If a size is below 1, ``lambda_`` or ``beta`` is negative, or ``sparsity_param`` is
+        outside (0, 1) (TypeError if a size is not an integer).
     """
+    lambda_ = check_scalar(lambda_, "lambda_", low=0)
+    sparsity_param = check_scalar(sparsity_param, "sparsity_param", low=0, high=1,
+                                  low_inclusive=False, high_inclusive=False)
+    beta = check_scalar(beta, "beta", low=0)
     layout, theta, data = _autoencoder_point(visible_size, hidden_size, m, rng)
     kwargs = dict(visible_size=visible_size, hidden_size=hidden_size, lambda_=lambda_,
                   sparsity_param=sparsity_param, beta=beta, data=data)
@@ -404,8 +485,10 @@ def autoencoder_problem(visible_size: int = 8, hidden_size: int = 3, m: int = 10
     """Small autoencoder problem with weight decay and no sparsity penalty.
 
     The reference is ``sparse_autoencoder_cost`` with ``beta=0``. The student's function is
-    called as ``fun(theta, visible_size, hidden_size, lambda_, data)``.
+    called as ``fun(theta, visible_size, hidden_size, lambda_, data)``. Sizes must be at least 1
+    and ``lambda_`` non-negative (ValueError otherwise).
     """
+    lambda_ = check_scalar(lambda_, "lambda_", low=0)
     layout, theta, data = _autoencoder_point(visible_size, hidden_size, m, rng)
     kwargs = dict(visible_size=visible_size, hidden_size=hidden_size, lambda_=lambda_,
                   data=data)
@@ -432,6 +515,14 @@ def _two_layer_reference(theta, layer_sizes, X, Y, lambda_):
                                      output="softmax", loss="cross_entropy", lambda_=lambda_)
 
 
+def _check_layer_sizes(layer_sizes) -> tuple[int, int, int]:
+    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__") \
+            or len(layer_sizes) != 3:
+        raise ValueError(f"layer_sizes must be three sizes (n_in, n_hidden, n_out), got "
+                         f"{layer_sizes!r}")
+    return tuple(_check_size(n, f"layer_sizes[{k}]") for k, n in enumerate(layer_sizes))
+
+
 def two_layer_problem(layer_sizes=(5, 4, 3), m: int = 6, *, lambda_: float = 0.01,
                       rng=None) -> Problem:
     """Small two-layer classifier problem checked against ``network.mlp_cost_and_grad``.
@@ -452,7 +543,15 @@ def two_layer_problem(layer_sizes=(5, 4, 3), m: int = 6, *, lambda_: float = 0.0
     -------
     Problem
         ``X : (n_in, m)``, ``Y : (n_out, m)`` one-hot targets.
+
+    Raises
+    ------
+    ValueError
+        If ``layer_sizes`` is not three sizes of at least 1, ``m < 1`` or ``lambda_ < 0``.
     """
+    layer_sizes = _check_layer_sizes(layer_sizes)
+    m = _check_size(m, "m")
+    lambda_ = check_scalar(lambda_, "lambda_", low=0)
     rng = check_rng(rng)
     layout = network.mlp_layout(layer_sizes)
     n_in, _, n_out = layer_sizes
@@ -495,13 +594,7 @@ def check_numerical_gradient(fun: Callable, *, rng=None) -> None:
     theta = rng.normal(0.0, 1.0, 7)
     before = theta.copy()
     epsilon = 1e-3
-    try:
-        estimate = fun(_cubic, theta, epsilon)
-    except NotImplementedError:
-        raise GradingError(
-            f"{name} is not implemented yet: replace the line `raise NotImplementedError()` in "
-            f"its cell with your code, run that cell, then run this test cell again."
-        ) from None
+    estimate = _guarded(name, fun, _cubic, theta, epsilon)
     if not np.array_equal(theta, before):
         raise GradingError(f"{name} changed theta: perturb a copy (theta.copy()) or put each "
                            f"entry back after evaluating the cost.")
@@ -527,36 +620,372 @@ def check_numerical_gradient(fun: Callable, *, rng=None) -> None:
                        f"sum(theta**3)/3 + theta[0]*theta[-1] at epsilon={epsilon}: {hint}")
 
 
-def check_relative_error(value, fun: Callable, problem: Problem, *,
-                         tol: float = GRAD_TOL) -> None:
-    """Grade a relative error the student computed with their own gradient check.
+
+
+# --- derivations, checked against complex-step derivatives ----------------------------------
+
+def _complex_step(cost: Callable, z: np.ndarray) -> np.ndarray:
+    """Derivative of ``cost`` (analytic in ``z``) at ``z``, exact to round-off, ``z``'s shape."""
+    flat = numerical_gradient(lambda v: cost(v.reshape(z.shape)), z.ravel(),
+                              method="complex")
+    return flat.real.reshape(z.shape)
+
+
+def _as_result(name: str, value, shape: tuple) -> np.ndarray:
+    value = np.asarray(value)
+    if value.shape != shape:
+        raise GradingError(f"{name} returned {_describe(value)}; it must return an array of "
+                           f"shape {shape}, one column per example.")
+    if not np.all(np.isfinite(value)):
+        raise GradingError(f"{name} returned NaN or infinite entries; check for division by "
+                           f"zero or log(0).")
+    return value.astype(float)
+
+
+def _matches(yours, expected, tol: float = DELTA_TOL) -> bool:
+    return relative_error(expected, yours) <= tol
+
+
+def _ratio(yours, expected) -> float | None:
+    """The constant c with ``yours == c * expected``, if there is one."""
+    c = float(np.vdot(expected, yours) / np.vdot(expected, expected))
+    return c if c != 0 and _matches(yours, c * expected, 1e-6) else None
+
+
+def _factor_hint(what: str, c: float, m: int) -> str:
+    if np.isclose(c, 1 / m):
+        return (f"{what} is 1/m = 1/{m} times the right one. In this course, as in UFLDL, delta "
+                f"is per example: its column i is m times dJ/dz for example i, and the 1/m goes "
+                f"into the gradient formulas (W1grad = delta2 @ X.T / m + ...).")
+    if np.isclose(c, -1.0):
+        return f"{what} has the wrong sign: check which way round the difference goes."
+    return f"{what} is {c:.4g} times the right one: check its constant factors."
+
+
+def _worst(yours, expected) -> str:
+    k, i = np.unravel_index(int(np.argmax(np.abs(yours - expected))), expected.shape)
+    return (f"the largest difference is at row {k}, column {i}: yours {yours[k, i]:.6g}, "
+            f"finite differences {expected[k, i]:.6g}")
+
+
+def _softmax_cross_entropy_delta(a3, Y):
+    return a3 - Y
+
+
+def check_output_delta(fun: Callable, *, n_out: int = 4, m: int = 5, rng=None) -> None:
+    """Grade a derived output delta ``fun(a3, Y) -> delta3`` of softmax with cross-entropy.
+
+    Column ``i`` of ``delta3`` must be the derivative of example ``i``'s loss
+    ``-sum_k Y[k, i] log a3[k, i]`` with respect to ``z3[:, i]``, where ``a3 = softmax(z3)``
+    (UFLDL's per-example delta). It is compared with complex-step derivatives of the summed
+    loss with respect to ``z3``, which are exact to round-off.
 
     Parameters
     ----------
-    value : float
-        ``||g_num - g_ana|| / ||g_num + g_ana||`` as the student computed it for ``fun``.
     fun : callable
-        The student's ``cost_and_grad`` function.
+        ``fun(a3, Y)`` with ``a3, Y : (n_out, m)``, ``Y`` one-hot; returns ``(n_out, m)``.
+    n_out, m : int
+        Problem size (``m >= 2``, so that a stray 1/m shows).
+    rng : numpy.random.Generator or int, optional
+
+    Raises
+    ------
+    GradingError
+        Saying how the delta is off (1/m, sign, a constant factor, or where), never the formula.
+    """
+    n_out = check_scalar(n_out, "n_out", low=2, integer=True)
+    m = check_scalar(m, "m", low=2, integer=True)
+    rng = check_rng(rng)
+    name = getattr(fun, "__name__", "output_delta")
+    z3 = rng.normal(0.0, 1.5, (n_out, m))
+    Y = np.zeros((n_out, m))
+    Y[rng.integers(0, n_out, m), np.arange(m)] = 1.0
+    a3 = softmax(z3)
+    expected = _complex_step(lambda z: -np.sum(Y * np.log(softmax(z))), z3)
+    yours = _as_result(name, _guarded(name, fun, a3.copy(), Y.copy()), (n_out, m))
+    if _matches(yours, expected):
+        return
+    c = _ratio(yours, expected)
+    if c is not None:
+        raise GradingError(_factor_hint(f"the delta3 returned by {name}", c, m))
+    raise GradingError(
+        f"the delta3 returned by {name} is not the derivative of each example's loss with "
+        f"respect to z3 ({_worst(yours, expected)}). Differentiate -sum_k Y[k,i] log a3[k,i] "
+        f"with respect to z3[j,i] for every j: the softmax makes every a3[k,i] depend on "
+        f"every z3[j,i]."
+    )
+
+
+def _sparse_hidden_delta(W2, delta3, a2, sparsity_param, beta):
+    rho = sparsity_param
+    rho_hat = a2.mean(axis=1)
+    sparsity = beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
+    return (W2.T @ delta3 + sparsity[:, None]) * a2 * (1 - a2)
+
+
+def check_hidden_delta(fun: Callable, *, visible_size: int = 6, hidden_size: int = 4,
+                       m: int = 5, sparsity_param: float = 0.1, beta: float = 3.0,
+                       rng=None) -> None:
+    """Grade a derived hidden delta ``fun(W2, delta3, a2, sparsity_param, beta) -> delta2``.
+
+    For the sparse autoencoder's cost without weight decay,
+    ``J = (1/m) sum_i 1/2 ||a3_i - x_i||^2 + beta * sum_j KL(rho || rho_hat_j)``, column ``i``
+    of ``delta2`` must be ``m * dJ/dz2[:, i]`` (UFLDL's per-example delta; the 1/m of the
+    squared error cancels, and the penalty reaches ``z2[:, i]`` through ``rho_hat``). It is
+    compared with complex-step derivatives of ``J`` with respect to ``z2``. A wrong answer is
+    split into the squared-error part (``beta=0``) and the sparsity part.
+
+    Parameters
+    ----------
+    fun : callable
+        ``W2 : (visible_size, hidden_size)``, ``delta3 : (visible_size, m)`` the output delta
+        ``(a3 - x) * a3 * (1 - a3)``, ``a2 : (hidden_size, m)``; returns ``(hidden_size, m)``.
+    visible_size, hidden_size, m : int
+    sparsity_param, beta : float
+    rng : numpy.random.Generator or int, optional
+
+    Raises
+    ------
+    GradingError
+        Naming the part that is off and how (1/m, sign, a factor, a missing factor f'(z2)).
+    """
+    visible_size = _check_size(visible_size, "visible_size")
+    hidden_size = _check_size(hidden_size, "hidden_size")
+    m = check_scalar(m, "m", low=2, integer=True)
+    rho = check_scalar(sparsity_param, "sparsity_param", low=0, high=1, low_inclusive=False,
+                       high_inclusive=False)
+    beta = check_scalar(beta, "beta", low=0, low_inclusive=False)
+    rng = check_rng(rng)
+    name = getattr(fun, "__name__", "hidden_delta")
+    W2 = rng.normal(0.0, 0.5, (visible_size, hidden_size))
+    b2 = rng.normal(0.0, 0.5, visible_size)
+    X = rng.uniform(0.1, 0.9, (visible_size, m))
+    z2 = rng.normal(0.0, 1.0, (hidden_size, m))
+
+    def cost(z, beta):
+        a2 = sigmoid(z)
+        a3 = sigmoid(W2 @ a2 + b2[:, None])
+        rho_hat = a2.mean(axis=1)
+        kl = rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
+        return 0.5 * np.sum((a3 - X) ** 2) / m + beta * np.sum(kl)
+
+    a2 = sigmoid(z2)
+    a3 = sigmoid(W2 @ a2 + b2[:, None])
+    delta3 = (a3 - X) * a3 * (1 - a3)
+
+    def yours_at(beta):
+        out = _guarded(name, fun, W2.copy(), delta3.copy(), a2.copy(), rho, beta)
+        return _as_result(name, out, (hidden_size, m))
+
+    yours = yours_at(beta)
+    expected = m * _complex_step(lambda z: cost(z, beta), z2)
+    if _matches(yours, expected):
+        return
+    c = _ratio(yours, expected)
+    if c is not None:
+        raise GradingError(_factor_hint(f"the delta2 returned by {name}", c, m))
+    error_part = m * _complex_step(lambda z: cost(z, 0.0), z2)
+    yours_error_part = yours_at(0.0)
+    if not _matches(yours_error_part, error_part):
+        raise GradingError(
+            f"the delta2 returned by {name} is wrong already with beta=0, where only the "
+            f"squared error remains ({_worst(yours_error_part, error_part)}): backpropagate "
+            f"delta3 through W2 and the hidden sigmoid first."
+        )
+    sparsity_part, yours_sparsity = expected - error_part, yours - yours_error_part
+    lines = [f"the delta2 returned by {name} is right with beta=0 (squared error only) and goes "
+             f"wrong in the sparsity penalty's part (delta2 with beta={beta:g} minus delta2 "
+             f"with beta=0)."]
+    c = _ratio(yours_sparsity, sparsity_part)
+    f_prime = a2 * (1 - a2)
+    if not np.any(yours_sparsity):
+        lines.append("That part is zero in yours: the penalty depends on z2 through rho_hat, so "
+                     "it contributes to every column of delta2.")
+    elif c is not None:
+        lines.append(_factor_hint("That part", c, m))
+    elif _matches(yours_sparsity * f_prime, sparsity_part, 1e-6):
+        lines.append("That part lacks the factor f'(z2) = a2 * (1 - a2): the penalty reaches z2 "
+                     "through the sigmoid too.")
+    else:
+        lines.append(f"In that part, {_worst(yours_sparsity, sparsity_part)}. Differentiate "
+                     f"beta * KL(rho || rho_hat_j) with respect to rho_hat_j, then rho_hat_j "
+                     f"with respect to z2[j,i].")
+    raise GradingError("\n".join(lines))
+
+
+def check_mismatch(fun: Callable, buggy: Callable, problem: Problem, block: str) -> None:
+    """Grade a derived mismatch: ``fun(theta, **kwargs)`` must return, for one block, the
+    gradient ``buggy`` returns minus the true gradient of ``buggy``'s cost.
+
+    The true gradient is the complex-step derivative of ``buggy``'s cost, exact to round-off,
+    so the student's formula is checked numerically.
+
+    Parameters
+    ----------
+    fun : callable
+        Same signature as ``buggy``; returns an array of the block's shape.
+    buggy : callable
+        ``buggy(theta, **problem.kwargs) -> (cost, grad)``, with a correct, complex-analytic cost.
     problem : Problem
-        The problem the student checked ``fun`` on.
+    block : str
+        One of ``problem.layout.names``.
+    """
+    if block not in problem.layout.names:
+        raise ValueError(f"block must be one of {', '.join(problem.layout.names)}; got {block!r}")
+    name = getattr(fun, "__name__", "mismatch")
+    shape = problem.layout.shapes[block]
+    grad = buggy(problem.theta.copy(), **problem.kwargs)[1]
+    true_grad = _complex_step(lambda t: problem.bind(buggy)(t)[0], problem.theta)
+    expected = problem.layout.roll(grad - true_grad)[block].reshape(shape)
+    out = _guarded(name, problem.bind(fun), problem.theta.copy())
+    yours = np.asarray(out)
+    if yours.shape != shape:
+        raise GradingError(f"{name} returned {_describe(yours)}; it must return the mismatch of "
+                           f"{block}, an array of shape {shape}.")
+    if _matches(yours.astype(float), expected):
+        return
+    yours = yours.astype(float)
+    if not np.any(yours):
+        hint = (f"yours is zero, but the posted gradient of {block} is wrong (its relative "
+                f"error is {relative_error(true_grad, grad):.1e} over all blocks): derive "
+                f"dJ/d{block} from the cost and compare it with the posted line.")
+    elif _matches(-yours, expected):
+        hint = "yours has the wrong sign: posted minus true, not true minus posted."
+    else:
+        k = int(np.argmax(np.abs(yours - expected).ravel()))
+        hint = (f"entry {k} is {yours.ravel()[k]:.6g}, but the posted gradient minus "
+                f"finite differences gives {expected.ravel()[k]:.6g}. Derive dJ/d{block} from "
+                f"the cost and subtract it from the posted formula.")
+    raise GradingError(f"{name} is not the posted gradient of {block} minus the true one: "
+                       f"{hint}")
+
+
+# --- a gradient check, graded on functions with a known answer ----------------------------
+
+def _decayed_bias(theta, layer_sizes, X, Y, lambda_):
+    """The reference network with weight decay wrongly added to b1's gradient."""
+    cost, grad = _two_layer_reference(theta, layer_sizes, X, Y, lambda_)
+    layout = network.mlp_layout(layer_sizes)
+    blocks = layout.roll(grad.copy())
+    blocks["b1"] = blocks["b1"] + lambda_ * layout.roll(theta)["b1"]
+    return cost, layout.unroll(blocks)
+
+
+def _halved_w1(theta, layer_sizes, X, Y, lambda_):
+    """The reference network with W1's gradient halved (a 1/m or 1/2 slip)."""
+    cost, grad = _two_layer_reference(theta, layer_sizes, X, Y, lambda_)
+    layout = network.mlp_layout(layer_sizes)
+    blocks = layout.roll(grad.copy())
+    blocks["W1"] = 0.5 * blocks["W1"]
+    return cost, layout.unroll(blocks)
+
+
+def check_gradient_relative_error(fun: Callable, *, epsilon: float = 1e-4,
+                                  tol: float = GRAD_TOL) -> None:
+    """Grade a student's gradient check ``fun(cost_and_grad, theta, epsilon) -> float``.
+
+    It must return UFLDL's relative error ``||n - a|| / ||n + a||`` between the central-
+    difference gradient ``n`` of ``cost_and_grad``'s cost and its analytic gradient ``a``. It
+    is run on the reference two-layer network (correct: at most ``tol``, and not exactly 0) and
+    on two broken copies of it (a decayed bias, a halved W1 gradient: it must agree with the
+    package's relative error to 6 digits), so it is graded on known answers, whatever the
+    student's own network does.
+
+    Parameters
+    ----------
+    fun : callable
+    epsilon : float
+        The step it is called with.
     tol : float
     """
-    if value is None:
-        raise GradingError("relative_error is still None: compute it in the cell above, "
-                           "from your numerical gradient and your analytic gradient.")
-    if isinstance(value, bool) or np.ndim(value) != 0 or not np.isreal(value):
-        raise GradingError(f"relative_error must be one real number, got {_describe(value)}: "
-                           f"divide the norm of the difference by the norm of the sum.")
-    value = float(value)
-    check = problem.check(fun, tol=tol)
-    if not check.passed:
-        raise GradingError(f"the package's gradient check of {getattr(fun, '__name__', 'fun')} "
-                           f"fails (relative error {check.relative_error:.1e}): fix the gradient "
-                           f"first; the tests of part 1 say which block is wrong.")
+    epsilon = check_scalar(epsilon, "epsilon", low=0, low_inclusive=False)
+    name = getattr(fun, "__name__", "gradient_relative_error")
+    problem = two_layer_problem()
+
+    def run(cost_and_grad) -> float:
+        theta = problem.theta.copy()
+        value = _guarded(name, fun, problem.bind(cost_and_grad), theta, epsilon)
+        if not np.array_equal(theta, problem.theta):
+            raise GradingError(f"{name} changed theta: leave it as it was given.")
+        if isinstance(value, bool) or np.ndim(value) != 0 or not np.isreal(value):
+            raise GradingError(f"{name} must return one real number, got {_describe(value)}: "
+                               f"divide the norm of the difference by the norm of the sum.")
+        return float(np.real(value))
+
+    value = run(_two_layer_reference)
     if value == 0.0:
-        raise GradingError("relative_error is exactly 0: you compared a gradient with itself. "
-                           "Compare your numerical gradient with the analytic one.")
+        raise GradingError(f"{name} returns exactly 0 for a correct gradient: it compares a "
+                           f"gradient with itself. Compare the numerical gradient with the "
+                           f"analytic one.")
     if not 0.0 < value <= tol:
-        raise GradingError(f"relative_error is {value:.1e}, but the gradient is correct "
-                           f"(the package's check gives {check.relative_error:.1e}): check your "
-                           f"numerical gradient and the formula of the relative error.")
+        raise GradingError(f"{name} returns {value:.1e} for a correct gradient, whose relative "
+                           f"error is about 1e-10: check your formula of the relative error.")
+    for buggy, what in ((_decayed_bias, "weight decay added to b1's gradient"),
+                        (_halved_w1, "W1's gradient halved")):
+        analytic = problem.bind(buggy)(problem.theta)[1]
+        numerical = numerical_gradient(problem.bind(buggy), problem.theta, epsilon=epsilon)
+        expected = relative_error(numerical, analytic)
+        value = run(buggy)
+        if np.isclose(value, expected, rtol=1e-6, atol=0.0):
+            continue
+        if value <= tol:
+            hint = ("so your check would pass this broken gradient: do you compare the "
+                    "analytic gradient returned by cost_and_grad with the numerical gradient "
+                    "of its cost?")
+        else:
+            hint = "check the formula: norm of the difference over norm of the sum."
+        raise GradingError(f"on a network with {what}, {name} returns {value:.6g}, but the "
+                           f"relative error is {expected:.6g}; {hint}")
+
+
+# --- reference versions of the helpers a later part calls --------------------------------
+
+def _central_differences(cost, theta, epsilon=1e-4):
+    return numerical_gradient(cost, theta, epsilon=epsilon, method="central")
+
+
+_REFERENCES = {
+    "output_delta": _softmax_cross_entropy_delta,
+    "hidden_delta": _sparse_hidden_delta,
+    "numerical_gradient": _central_differences,
+}
+
+
+def with_reference(fun: Callable, *names: str) -> Callable:
+    """``fun``, run with the reference version of the named helpers in place of the student's.
+
+    A later part of an assignment often calls a function written in an earlier part (the
+    student's ``two_layer_cost_and_grad`` calls their ``output_delta``). Grading the later part
+    through ``with_reference(two_layer_cost_and_grad, "output_delta")`` swaps the helper in
+    ``fun``'s global namespace for the duration of each call, so a mistake in the earlier part
+    costs points only there.
+
+    Parameters
+    ----------
+    fun : callable
+        The student's function; returned unchanged if it is not a plain function.
+    *names : str
+        Helpers to swap: ``"output_delta"``, ``"hidden_delta"``, ``"numerical_gradient"``.
+    """
+    for name in names:
+        if name not in _REFERENCES:
+            raise ValueError(f"names must be among {', '.join(map(repr, _REFERENCES))}; "
+                             f"got {name!r}")
+    namespace = getattr(fun, "__globals__", None)
+    if namespace is None:
+        return fun
+
+    @functools.wraps(fun)
+    def graded(*args, **kwargs):
+        missing = object()
+        saved = {name: namespace.get(name, missing) for name in names}
+        namespace.update({name: _REFERENCES[name] for name in names})
+        try:
+            return fun(*args, **kwargs)
+        finally:
+            for name, value in saved.items():
+                if value is missing:
+                    namespace.pop(name, None)
+                else:
+                    namespace[name] = value
+    return graded
