@@ -507,3 +507,38 @@ def test_with_reference_bad_input():
     assert grading.with_reference(None, "output_delta") is None  # the check then says why
     with pytest.raises(grading.GradingError, match="must be a function"):
         grading.check_output_delta(grading.with_reference(None, "output_delta"))
+
+
+def test_later_part_consistent_with_a_differently_scaled_earlier_part_passes():
+    """One mistake, one penalty: 1/m folded into output_delta (Part 1 fails) and left out of the
+    gradient formulas (so the network is right as written) loses Part 1's points only."""
+    ns = _student_namespace("""
+        from ufldl_helpers.activations import softmax
+        from ufldl_helpers.network import mlp_layout
+
+        def output_delta(a3, Y):
+            return (a3 - Y) / Y.shape[1]
+
+        def two_layer_cost_and_grad(theta, layer_sizes, X, Y, lambda_):
+            layout = mlp_layout(layer_sizes)
+            B = layout.roll(theta)
+            W1, W2, b1, b2 = B["W1"], B["W2"], B["b1"], B["b2"]
+            m = X.shape[1]
+            a2 = sigmoid(W1 @ X + b1[:, None])
+            a3 = softmax(W2 @ a2 + b2[:, None])
+            cost = -np.sum(Y * np.log(a3)) / m + 0.5 * lambda_ * (np.sum(W1**2) + np.sum(W2**2))
+            delta3 = output_delta(a3, Y)
+            delta2 = (W2.T @ delta3) * a2 * (1 - a2)
+            return cost, layout.unroll({"W1": delta2 @ X.T + lambda_ * W1,
+                                        "W2": delta3 @ a2.T + lambda_ * W2,
+                                        "b1": delta2.sum(axis=1), "b2": delta3.sum(axis=1)})
+    """)
+    with pytest.raises(grading.GradingError, match="1/m"):
+        grading.check_output_delta(ns["output_delta"])
+    graded = grading.with_reference(ns["two_layer_cost_and_grad"], "output_delta")
+    grading.check_cost(graded, grading.two_layer_problem())
+    grading.grade_two_layer(graded)
+    # ...while a network that is wrong both ways still fails, with the reference's message
+    ns["output_delta"] = lambda a3, Y: 2 * (a3 - Y)
+    with pytest.raises(grading.GradingError, match="does not match finite differences"):
+        grading.grade_two_layer(graded)
