@@ -514,3 +514,15 @@ def test_autograde_scores_and_feedback(released, kernel_env):
         assert not any(s in error for s in ("Traceback", "Cell In", "File ")), error
         # wrapped, so that no viewer cuts a line off
         assert max(len(ln) for ln in lines) <= len("GradingError: ") + 88, lines
+    # A blank or broken notebook's ungraded cells (the student's own checks) raise too: their
+    # tracebacks go through the student's cells only.
+    for assignment in ASSIGNMENTS:
+        result = _nbgrader(["generate_feedback", assignment], released, kernel_env)
+        assert result.returncode == 0, result.stderr[-3000:]
+        for student in ("blank", "solver", "other", "slip"):
+            path = released / "feedback" / student / assignment / _notebook_path(assignment).name
+            path = path.with_suffix(".html")
+            if path.exists() or student != "slip":
+                page = path.read_text(encoding="utf-8")
+                for absent in ("grading.py", "gradcheck.py", "site-packages", str(ROOT)):
+                    assert absent not in page, (student, assignment, absent)
