@@ -293,7 +293,8 @@ def test_ipython_shows_the_message_alone(capsys):
     interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
     shell = interactiveshell.InteractiveShell.instance()
     try:
-        grading._install_display()
+        from ufldl_helpers.grading._feedback import _install_display
+        _install_display()
         result = shell.run_cell("from ufldl_helpers import grading\n"
                                 "grading.grade_autoencoder(None)")
         assert isinstance(result.error_in_exec, grading.GradingError)
