@@ -108,6 +108,12 @@ def _break_solution(nb, grade_id: str, old: str, new: str):
     return nb
 
 
+def _run_broken(assignment, grade_id, old, new, env, tmp_path: Path):
+    """The source notebook with one solution line replaced, executed."""
+    nb = nbformat.read(_notebook_path(assignment), as_version=4)
+    return _execute(_break_solution(nb, grade_id, old, new), env, tmp_path)
+
+
 WRONG_SOLUTIONS = {
     # Weight decay left out of W1's gradient (the cost keeps it): the doctor names it.
     "missing decay": ("sparse_autoencoder", "sparse_autoencoder_cost",
@@ -123,10 +129,8 @@ WRONG_SOLUTIONS = {
 
 @pytest.mark.parametrize("case", WRONG_SOLUTIONS)
 def test_wrong_solution_gets_the_doctors_feedback(case, kernel_env, tmp_path):
-    assignment, grade_id, old, new, wrong_blocks, expected = WRONG_SOLUTIONS[case]
-    nb = _break_solution(nbformat.read(_notebook_path(assignment), as_version=4),
-                         grade_id, old, new)
-    nb = _execute(nb, kernel_env, tmp_path)
+    *edit, wrong_blocks, expected = WRONG_SOLUTIONS[case]
+    nb = _run_broken(*edit, kernel_env, tmp_path)
     by_id = {c.get("id"): c for c in nb.cells}
     assert _error(by_id["test_cost"]) is None  # the cost is still right
     message = _error(by_id["test_gradient"])
@@ -138,10 +142,8 @@ def test_wrong_solution_gets_the_doctors_feedback(case, kernel_env, tmp_path):
 
 
 def test_wrong_cost_term_is_named(kernel_env, tmp_path):
-    nb = nbformat.read(_notebook_path("backprop"), as_version=4)
-    nb = _break_solution(nb, "two_layer_cost_and_grad",
-                         "0.5 * lambda_ * (np.sum(W1**2)", "lambda_ * (np.sum(W1**2)")
-    nb = _execute(nb, kernel_env, tmp_path)
+    nb = _run_broken("backprop", "two_layer_cost_and_grad", "0.5 * lambda_ * (np.sum(W1**2)",
+                     "lambda_ * (np.sum(W1**2)", kernel_env, tmp_path)
     message = _error(next(c for c in nb.cells if c.get("id") == "test_cost"))
     assert "weight decay" in message and "2 times the reference" in message
     assert "cross-entropy" in message
@@ -181,10 +183,8 @@ ONE_MISTAKE = {
 
 @pytest.mark.parametrize("case", ONE_MISTAKE)
 def test_one_mistake_costs_points_in_one_part(case, kernel_env, tmp_path):
-    assignment, grade_id, old, new, failing, fragment = ONE_MISTAKE[case]
-    nb = _break_solution(nbformat.read(_notebook_path(assignment), as_version=4),
-                         grade_id, old, new)
-    nb = _execute(nb, kernel_env, tmp_path)
+    *edit, failing, fragment = ONE_MISTAKE[case]
+    nb = _run_broken(*edit, kernel_env, tmp_path)
     errors = {_nbgrader_meta(c)["grade_id"]: _error(c) for c in _grade_cells(nb) if _error(c)}
     assert set(errors) == failing, errors
     for message in errors.values():
