@@ -22,6 +22,7 @@ reach about 1e-10 on the small problems here, while a real bug gives 1e-4 or mor
 ``check_gradient``'s default 1e-9, which plain central differences can miss on correct tanh
 networks (issue 11); revisit once the check controls its truncation error."""
 
+
 @dataclass
 class Problem:
     """A small graded problem: where to evaluate, with which arguments, against what.
