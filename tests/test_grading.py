@@ -6,6 +6,8 @@ import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ufldl_helpers import grading
 from ufldl_helpers.activations import sigmoid
@@ -543,3 +545,34 @@ def test_later_part_consistent_with_a_differently_scaled_earlier_part_passes():
     ns["output_delta"] = lambda a3, Y: 2 * (a3 - Y)
     with pytest.raises(grading.GradingError, match="does not match finite differences"):
         grading.grade_two_layer(graded)
+
+
+# --- never cry wolf: correct answers pass on every problem the checks can build ----------------
+
+@settings(max_examples=40, deadline=None)
+@given(n_out=st.integers(2, 6), m=st.integers(2, 12), seed=st.integers(0, 2**16))
+def test_correct_output_delta_always_passes(n_out, m, seed):
+    grading.check_output_delta(lambda a3, Y: a3 - Y, n_out=n_out, m=m, rng=seed)
+
+
+@settings(max_examples=40, deadline=None)
+@given(visible=st.integers(1, 8), hidden=st.integers(1, 8), m=st.integers(2, 12),
+       rho=st.floats(0.01, 0.99), beta=st.floats(0.01, 10.0), seed=st.integers(0, 2**16))
+def test_correct_hidden_delta_always_passes(visible, hidden, m, rho, beta, seed):
+    grading.check_hidden_delta(_hidden_delta, visible_size=visible, hidden_size=hidden, m=m,
+                               sparsity_param=rho, beta=beta, rng=seed)
+
+
+@settings(max_examples=25, deadline=None)
+@given(visible=st.integers(1, 8), hidden=st.integers(1, 8), m=st.integers(1, 12),
+       lambda_=st.sampled_from([0.0, 1e-4, 0.01, 1.0]), seed=st.integers(0, 2**16))
+def test_correct_functions_always_pass(visible, hidden, m, lambda_, seed):
+    sparse = grading.sparse_autoencoder_problem(visible, hidden, m, lambda_=lambda_, rng=seed)
+    grading.grade_sparse_autoencoder(sparse.reference, sparse)
+    plain = grading.autoencoder_problem(visible, hidden, m, lambda_=lambda_, rng=seed)
+    grading.grade_autoencoder(plain.reference, plain)
+    grading.check_mismatch(lambda theta, **kw: kw["lambda_"] * plain.layout.roll(theta)["b1"],
+                           _buggy, plain, "b1")
+    two_layer = grading.two_layer_problem((visible, hidden, max(visible, 2)), m,
+                                          lambda_=lambda_, rng=seed)
+    grading.grade_two_layer(two_layer.reference, two_layer)
