@@ -284,7 +284,7 @@ def test_long_messages_are_wrapped_and_tables_kept():
     table = "  W1   2.39e-03  <- wrong"
     bullet = "  - missing_regularization: " + "lacks the weight-decay term " * 5
     lines = str(grading.GradingError("\n".join([long, table, bullet]))).splitlines()
-    assert max(map(len, lines)) <= 88
+    assert len("GradingError: " + lines[0]) <= 88 and max(map(len, lines)) <= 88
     assert table in lines
     assert " ".join(" ".join(lines).split()) == " ".join(" ".join([long, table, bullet]).split())
     continuation = lines[lines.index(table) + 2]
@@ -462,8 +462,9 @@ def test_gradient_relative_error_correct():
      "would pass this broken gradient"),
 ])
 def test_gradient_relative_error_mistakes(fun, fragment):
-    with pytest.raises(grading.GradingError, match=fragment):
+    with pytest.raises(grading.GradingError) as info:
         grading.check_gradient_relative_error(fun)
+    assert fragment in _flat(str(info.value))
 
 
 def test_gradient_relative_error_must_not_change_theta():
@@ -543,8 +544,9 @@ def test_later_part_consistent_with_a_differently_scaled_earlier_part_passes():
     grading.grade_two_layer(graded)
     # ...while a network that is wrong both ways still fails, with the reference's message
     ns["output_delta"] = lambda a3, Y: 2 * (a3 - Y)
-    with pytest.raises(grading.GradingError, match="does not match finite differences"):
+    with pytest.raises(grading.GradingError) as info:
         grading.grade_two_layer(graded)
+    assert "does not match finite differences" in _flat(str(info.value))
 
 
 # --- never cry wolf: correct answers pass on every problem the checks can build ----------------

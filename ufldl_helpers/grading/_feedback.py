@@ -28,16 +28,22 @@ class GradingError(AssertionError):
 
 
 def _wrap(message: str) -> str:
+    """Wrap lines longer than 88 characters; the first line leaves room for "GradingError: "."""
     lines = []
     for line in message.splitlines():
-        if len(line) <= _WIDTH:
+        width = _WIDTH - (len("GradingError: ") if not lines else 0)
+        if len(line) <= width:
             lines.append(line)
             continue
         stripped = line.lstrip()
         indent = line[:len(line) - len(stripped)]
         hang = indent + ("  " if stripped.startswith("- ") else "")
-        lines.extend(textwrap.wrap(line, _WIDTH, subsequent_indent=hang,
-                                   break_long_words=False, break_on_hyphens=False))
+        first = textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)[0]
+        lines.append(first)
+        rest = line[len(first):].lstrip()
+        if rest:
+            lines.extend(textwrap.wrap(rest, _WIDTH, initial_indent=hang, subsequent_indent=hang,
+                                       break_long_words=False, break_on_hyphens=False))
     return "\n".join(lines)
 
 
