@@ -350,10 +350,11 @@ def estimate_cost_noise(cost: CostFunction, theta: np.ndarray, rng=None) -> floa
     ``J`` is a cubic to far below float32 round-off. So the 4th differences of the values are
     noise: for independent noise of standard deviation ``sigma`` each has standard deviation
     ``sigma * sqrt(70)`` (Moré and Wild, *Estimating computational noise*, SIAM J. Sci. Comput.
-    33, 2011, use the same differences). ``sigma`` is estimated from their *median* absolute
-    value, so that a corner of the cost on the line (ReLU at 0), which disturbs only the five
-    differences around it, does not count as noise. This sees what the dtype of theta cannot:
-    float32 arithmetic inside a cost that returns float64, say.
+    33, 2011, use the same differences). ``sigma`` is estimated from the 75th percentile of
+    their absolute values: a corner of the cost on the line (ReLU at 0) disturbs only the five
+    differences around it (of 17), so it does not count as noise, and noise quantized to a few
+    units in the last place (many differences exactly 0) is still seen. This sees what the
+    dtype of theta cannot: float32 arithmetic inside a cost that returns float64, say.
 
     Returns
     -------
@@ -370,9 +371,10 @@ def estimate_cost_noise(cost: CostFunction, theta: np.ndarray, rng=None) -> floa
     values = np.array([float(cost(theta + j * v, "theta (noise probe)"))
                        for j in range(-NOISE_POINTS, NOISE_POINTS + 1)])
     diff = np.diff(values, n=NOISE_ORDER)
-    # median |N(0, s^2)| = 0.6745 s; the 4th difference of white noise has s = sigma*sqrt(70)
+    # The 75th percentile of |N(0, s^2)| is 1.1503 s; the 4th difference of white noise has
+    # s = sigma * sqrt(70).
     spread = math.sqrt(math.comb(2 * NOISE_ORDER, NOISE_ORDER))
-    return float(np.median(np.abs(diff))) / (0.6745 * spread)
+    return float(np.percentile(np.abs(diff), 75)) / (1.1503 * spread)
 
 
 def numerical_gradient(fun, theta, epsilon=None, method="central", *, indices=None,
