@@ -104,3 +104,20 @@ def test_round_off_note_grammar_for_blocks_next_to_a_real_bug():
     assert not report.passed
     assert any(re.match(r"\w+(, \w+)* miss(es)? the tolerance by no more than the round-off", n)
                for n in report.notes), report.notes
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("epsilon", [1e-8, 1e-10, 1e-12])
+def test_a_small_bug_fails_even_when_epsilon_is_too_small_to_see_it(seed, epsilon):
+    # 0.01% off in b1: below the round-off of differences at epsilon, but the larger step the
+    # check falls back to resolves it, so it must not pass as "within round-off".
+    fun, theta = net(seed)
+    b1 = mlp_layout(SIZES).slices["b1"]
+
+    def slightly_off(t):
+        cost, grad = fun(t)
+        grad = grad.copy()
+        grad[b1] *= 1.0001
+        return cost, grad
+
+    assert not run(slightly_off, theta, epsilon).passed

@@ -363,9 +363,20 @@ def _refine(cost, theta, idx, numerical, analytic, epsilon, tol, layout, f0, rng
             first, refined = order[:done], order[:needed]
             wide = finite_differences(cost, theta, idx[refined], larger, "central", layout)
             estimate = richardson(cost, theta, idx[refined], larger, wide, layout)
+            resolution = ROUNDOFF_SLACK * noise / epsilon
             if (np.linalg.norm(estimate[:done] - out[first])
-                    <= ROUNDOFF_SLACK * noise / epsilon * np.sqrt(done)):
+                    <= resolution * np.sqrt(done)):
                 out[refined], step = estimate, larger
+                # The larger step is vouched for by its agreement with half of it: their
+                # difference bounds its truncation, noise / step its round-off. Only what
+                # neither explains is left to decide, so a bug that shows at the larger step
+                # fails even when epsilon itself was too small to see it.
+                half_step = finite_differences(cost, theta, idx[refined], larger / 2, "central",
+                                               layout)
+                finer = richardson(cost, theta, idx[refined], larger / 2, half_step, layout)
+                truncation = float(np.linalg.norm(finer - estimate))
+                resolution = min(resolution, ROUNDOFF_SLACK * 2 * noise / larger
+                                 + truncation / np.sqrt(needed))
             else:
                 # The larger step disagrees with the estimate at epsilon beyond the latter's
                 # round-off: its own truncation error shows. Stay at epsilon.
@@ -373,9 +384,9 @@ def _refine(cost, theta, idx, numerical, analytic, epsilon, tol, layout, f0, rng
                 if rest.size:
                     out[rest] = richardson(cost, theta, idx[rest], epsilon, numerical[rest],
                                            layout)
-            # Still within the resolution at epsilon (the larger step is vouched for only to
-            # that): no finite difference here can decide.
-            within = refined_mismatch() <= ROUNDOFF_SLACK * noise / epsilon * np.sqrt(needed)
+            # Still within the resolution of the estimate kept: no finite difference here can
+            # decide.
+            within = refined_mismatch() <= resolution * np.sqrt(needed)
     mask = np.zeros(idx.size, dtype=bool)
     mask[refined] = True
     return {"numerical": out, "refined": mask, "step": step, "within_roundoff": within}
