@@ -251,20 +251,33 @@ class GradientCheck:
     def _repr_html_(self) -> str:
         esc = html.escape
         color = "#1a7f37" if self.passed else "#cf222e"
+        # Inline styles: they survive JupyterLab, nbconvert and nbgrader's feedback pages alike.
+        table = '<table style="border-collapse:collapse;margin:0.4em 0">'
+        pad = "padding:2px 12px;"
+
+        def th(text, align="left"):
+            return (f'<th style="{pad}border-bottom:1px solid #888;text-align:{align}">'
+                    f"{text}</th>")
+
+        def td(text, align="right"):
+            font = "" if align == "left" else "font-family:monospace;"
+            return (f'<td style="{pad}{font}border-bottom:1px solid #ddd;text-align:{align}">'
+                    f"{text}</td>")
+
         parts = [f'<div><b style="color:{color}">{esc(self._headline())}</b>']
         if len(self.layout.names) > 1:
-            parts.append('<table><tr><th>block</th><th>shape</th><th>relative error</th>'
-                         '<th></th></tr>')
+            parts.append(f"{table}<tr>{th('block')}{th('shape')}{th('relative error', 'right')}"
+                         f"{th('')}</tr>")
             for name, shape, err, ok in self._block_rows():
-                parts.append(f"<tr><td>{esc(name)}</td><td>{esc(str(shape))}</td>"
-                             f"<td>{err:.3g}</td><td>{esc(self._block_status(ok))}</td></tr>")
+                parts.append(f"<tr>{td(esc(name), 'left')}{td(esc(str(shape)), 'left')}"
+                             f"{td(f'{err:.3g}')}{td(esc(self._block_status(ok)), 'left')}</tr>")
             parts.append("</table>")
         if not self.passed and self.worst:
-            parts.append("<table><tr><th>worst entry</th><th>numerical</th><th>analytic</th>"
-                         "</tr>")
+            parts.append(f"{table}<tr>{th('worst entry')}{th('numerical', 'right')}"
+                         f"{th('analytic', 'right')}</tr>")
             for w in self.worst:
-                parts.append(f"<tr><td>{esc(w.label)}</td><td>{w.numerical:.6e}</td>"
-                             f"<td>{w.analytic:.6e}</td></tr>")
+                parts.append(f"<tr>{td(esc(w.label), 'left')}{td(f'{w.numerical:.6e}')}"
+                             f"{td(f'{w.analytic:.6e}')}</tr>")
             parts.append("</table>")
         if self.findings:
             parts.append("<ul>")
