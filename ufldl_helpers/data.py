@@ -16,6 +16,7 @@ import functools
 import gzip
 import hashlib
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +147,11 @@ def sample_patches(
     patch_size = check_scalar(patch_size, "patch_size", low=1, integer=True)
     num_patches = check_scalar(num_patches, "num_patches", low=1, integer=True)
     rows, cols, k = images.shape
+    if images.size == 0:
+        raise ValueError(
+            "images must hold at least one non-empty image (rows, cols, k all >= 1); got shape "
+            f"{images.shape}"
+        )
     if patch_size > min(rows, cols):
         raise ValueError(
             f"patch_size ({patch_size}) must not exceed the image size ({rows}x{cols})"
@@ -210,13 +216,19 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(
-                f"{path} looks gzip-compressed but cannot be decompressed: {exc}"
+                f"path {path} looks gzip-compressed but cannot be decompressed (corrupt or "
+                f"truncated download?): {exc}"
             ) from exc
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise ValueError(f"{path} is not an IDX file (bad magic number {raw[:4].hex()})")
     dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
+    if ndim == 0:
+        raise ValueError(
+            f"path {path} is not a valid IDX file: its header declares 0 dimensions (an IDX "
+            "array has at least one, e.g. 3 for MNIST's images, 1 for its labels)"
+        )
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise ValueError(f"{path} is truncated: its header needs {header} bytes")
@@ -274,12 +286,13 @@ def load_mnist(
         prefix = "train" if split == "train" else "t10k"
         images = read_idx(_find_idx(folder, f"{prefix}-images-idx3-ubyte"))
         labels = read_idx(_find_idx(folder, f"{prefix}-labels-idx1-ubyte"))
-        images = images.reshape(images.shape[0], -1)
-        if images.shape[1] != 784 or labels.shape != (images.shape[0],):
+        if (images.ndim < 2 or int(np.prod(images.shape[1:])) != 784
+                or labels.shape != images.shape[:1]):
             raise ValueError(
                 f"MNIST files in {folder} have unexpected shapes: images {images.shape}, "
-                f"labels {labels.shape}"
+                f"labels {labels.shape}; expected (m, 28, 28) and (m,)"
             )
+        images = images.reshape(images.shape[0], 784)
     if n is not None:
         n = check_scalar(n, "n", low=1, high=len(labels), integer=True)
         images, labels = images[:n], labels[:n]
