@@ -1,6 +1,7 @@
 """The two datasets of the series, loaded offline from files that ship with the repository.
 
-* Natural images: ten real 512x512 photographs, whitened on load like UFLDL's ``IMAGES.mat``
+* Natural images: ten real 512x512 photographs of natural scenes, whitened on load like UFLDL's
+  ``IMAGES.mat``, or UFLDL's own ``IMAGES.mat``/``IMAGES_RAW.mat`` or a folder of photographs
   (:func:`load_natural_images`), and UFLDL's patch sampling and normalization
   (:func:`sample_patches`, :func:`normalize_patches`).
 * MNIST: 5000 real training digits (500 per class) bundled in ``data/mnist_5k.npz``, or the full
@@ -88,16 +89,125 @@ def _whitened_natural_images() -> np.ndarray:
     return whitened
 
 
-def load_natural_images() -> np.ndarray:
-    """Ten whitened 512x512 natural images, the stand-in for UFLDL's ``IMAGES.mat``.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+"""Image files :func:`load_natural_images` reads from a folder (case-insensitive)."""
+
+LUMA_WEIGHTS = (0.2125, 0.7154, 0.0721)
+"""Rec. 709 luma weights for R, G, B, applied to the stored (gamma-encoded) values, as
+scikit-image's ``rgb2gray``; used for colour files and for the bundled photographs."""
+
+
+def load_natural_images(path: str | os.PathLike | None = None) -> np.ndarray:
+    """Whitened natural images: the bundled ones, UFLDL's ``IMAGES.mat`` or your own.
+
+    Parameters
+    ----------
+    path : str, path-like or None
+        * ``None``: the ten bundled 512x512 photographs (``data/natural_images.npz``, checked
+          against its sha256), whitened with :func:`ufldl_helpers.whitening.whiten_images`.
+        * A ``.mat`` file (read with ``scipy.io.loadmat``): UFLDL's ``IMAGES.mat`` (key
+          ``IMAGES``, already whitened by Olshausen & Field: returned as stored) or
+          ``IMAGES_RAW.mat`` (key ``IMAGESr``, raw: whitened here like the bundled images).
+        * A folder of ``.png``/``.jpg``/``.jpeg`` files, all square and of the same size, read
+          in name order with ``matplotlib.image.imread`` (JPEG through Pillow). Colour is
+          converted to gray with :data:`LUMA_WEIGHTS` (alpha dropped), 8-bit values are
+          scaled to [0, 1]; then the stack is whitened.
 
     Returns
     -------
-    images : (512, 512, 10) float64
-        A fresh copy each call. Whitened with :func:`ufldl_helpers.whitening.whiten_images`
-        (filter ``f * exp(-(f/f0)^4)``, ``f0 = 0.4 * 512``), mean per-image variance 0.1.
+    images : (n, n, k) float64
+        ``k`` whitened images (bundled: (512, 512, 10)); mean per-image variance 0.1 when
+        whitened here. A fresh array each call.
     """
-    return _whitened_natural_images().copy()
+    if path is None:
+        return _whitened_natural_images().copy()
+    path = Path(path)
+    if path.is_dir():
+        return whiten_images(_read_image_folder(path))
+    if path.is_file() and path.suffix.lower() == ".mat":
+        images, whitened = _read_ufldl_mat(path)
+        return images if whitened else whiten_images(images)
+    if not path.exists():
+        raise FileNotFoundError(f"path not found: {path}")
+    raise ValueError(
+        f"path must be a .mat file (UFLDL's IMAGES.mat or IMAGES_RAW.mat) or a folder of "
+        f"{'/'.join(IMAGE_SUFFIXES)} images; got {path}"
+    )
+
+
+def _read_ufldl_mat(path: Path) -> tuple[np.ndarray, bool]:
+    """(images, already_whitened) from UFLDL's IMAGES.mat (IMAGES) or IMAGES_RAW.mat (IMAGESr)."""
+    import scipy.io
+
+    try:
+        contents = scipy.io.loadmat(path)
+    except NotImplementedError as exc:  # scipy's answer to MATLAB v7.3 (HDF5) files
+        raise ValueError(
+            f"path {path} is a MATLAB v7.3 file, which scipy.io.loadmat cannot read; save it "
+            f"from MATLAB/Octave with save(..., '-v7'): {exc}"
+        ) from exc
+    except (ValueError, TypeError, OSError) as exc:
+        raise ValueError(f"path {path} is not a readable MATLAB .mat file: {exc}") from exc
+    keys = [k for k in ("IMAGES", "IMAGESr") if k in contents]
+    if len(keys) != 1:
+        found = sorted(k for k in contents if not k.startswith("__"))
+        raise ValueError(
+            f"path {path} must hold exactly one of the variables IMAGES (whitened, UFLDL's "
+            f"IMAGES.mat) or IMAGESr (raw, IMAGES_RAW.mat); it holds {found}"
+        )
+    images = contents[keys[0]]
+    if not np.issubdtype(images.dtype, np.number) or np.iscomplexobj(images):
+        raise ValueError(f"{keys[0]} in {path} must be a real numeric array; got {images.dtype}")
+    images = check_array(images.astype(np.float64), f"{keys[0]} in {path}", ndim=3)
+    if images.shape[0] != images.shape[1] or 0 in images.shape:
+        raise ValueError(
+            f"{keys[0]} in {path} must be a stack of square images, (n, n, k); got shape "
+            f"{images.shape}"
+        )
+    return images, keys[0] == "IMAGES"
+
+
+def _read_image_folder(folder: Path) -> np.ndarray:
+    """(n, n, k) float64 gray levels in [0, 1] from the image files of a folder, in name order."""
+    import matplotlib.image
+
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError(
+            f"path {folder} holds no image files ({', '.join(IMAGE_SUFFIXES)}); "
+            "expected a folder of square grayscale or colour photographs"
+        )
+    images = []
+    for file in files:
+        try:
+            image = np.asarray(matplotlib.image.imread(file))
+        except Exception as exc:  # Pillow and matplotlib raise many types for a bad file
+            raise ValueError(f"image file {file} cannot be read: {exc}") from exc
+        images.append(_to_gray(image, file))
+    shapes = {image.shape for image in images}
+    if len(shapes) != 1 or images[0].shape[0] != images[0].shape[1]:
+        listing = ", ".join(f"{f.name} {im.shape[0]}x{im.shape[1]}" for f, im in
+                            zip(files, images, strict=True))
+        raise ValueError(
+            f"the images in {folder} must all be square and of the same size (crop or "
+            f"downsample them first); got {listing}"
+        )
+    return np.stack(images, axis=2)
+
+
+def _to_gray(image: np.ndarray, file: Path) -> np.ndarray:
+    if image.dtype == np.uint8:
+        image = image / 255.0
+    elif image.dtype == np.uint16:
+        image = image / 65535.0
+    image = image.astype(np.float64, copy=False)
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        return image[:, :, :3] @ np.array(LUMA_WEIGHTS)
+    if image.ndim == 3 and image.shape[2] in (1, 2):  # gray, gray + alpha
+        return image[:, :, 0]
+    if image.ndim == 2:
+        return image
+    raise ValueError(f"image file {file} has an unexpected shape {image.shape}")
 
 
 def load_raw_natural_images() -> tuple[np.ndarray, list[str]]:
