@@ -3,8 +3,9 @@
 UFLDL's Exercise:Vectorization trains the sparse autoencoder of the natural-image exercise on
 MNIST: 784 -> 196 -> 784, rho 0.1, lambda 3e-3, beta 3, 400 L-BFGS iterations, on 10000
 digits. We train on the 5000 digits bundled in ``data/mnist_5k.npz`` (the same setting
-otherwise), in float64, from ``initialize_parameters(196, 784, rng=0)``. It takes about a
-minute on a quiet 2-core machine. Run from the repository root::
+otherwise), in float64, from ``initialize_parameters(196, 784, rng=0)``, with one BLAS thread
+(the same summation order on every machine, and no threads waiting on each other when the
+cores are shared). Run from the repository root::
 
     python scripts/train_mnist_autoencoder.py [--out data/mnist_autoencoder.npz]
 
@@ -33,7 +34,7 @@ def train(max_iter: int = MNIST_DEFAULTS["max_iter"], progress: bool = True):
     d = MNIST_DEFAULTS
     return train_sparse_autoencoder(
         images, d["hidden_size"], lambda_=d["lambda_"], sparsity_param=d["sparsity_param"],
-        beta=d["beta"], max_iter=max_iter, rng=SEED, progress=progress)
+        beta=d["beta"], max_iter=max_iter, rng=SEED, progress=progress, blas_threads=1)
 
 
 def save(result, out: Path) -> None:

@@ -115,3 +115,17 @@ def test_other_paths(tmp_path):
     (tmp_path / "images.npy").write_bytes(b"")
     with pytest.raises(ValueError, match=r"path must be a .mat file .* or a folder"):
         data.load_natural_images(tmp_path / "images.npy")
+
+
+def test_bundled_photographs_have_provenance_and_licences():
+    raw, names = data.load_raw_natural_images()
+    assert raw.shape == (512, 512, 10) and 0 <= raw.min() and raw.max() <= 1
+    assert len(set(names)) == 10
+    assert names[0] == "lomiri-wallpapers-16.04:usr/share/backgrounds/life_by_Aitzol_Berasategi.jpg"
+    with np.load(data.bundled_file("natural_images.npz"), allow_pickle=False) as npz:
+        licences = [str(s) for s in npz["licences"]]
+    assert len(licences) == 10
+    assert all(s.split(",")[0] in ("CC BY 4.0", "CC BY-SA 4.0", "CC BY-SA 3.0", "CC0 1.0",
+                                   "LGPL-3.0", "GPL-2.0-or-later") for s in licences)
+    # every image uses the gray range of a photograph, none is a flat or clipped frame
+    assert np.all(raw.reshape(-1, 10).std(axis=0) > 0.05)

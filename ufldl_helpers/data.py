@@ -5,7 +5,8 @@
   (:func:`load_natural_images`), and UFLDL's patch sampling and normalization
   (:func:`sample_patches`, :func:`normalize_patches`).
 * MNIST: 5000 real training digits (500 per class) bundled in ``data/mnist_5k.npz``, or the full
-  official database from a folder of IDX files (:func:`load_mnist`, :func:`read_idx`).
+  official database from a folder of IDX files (:func:`load_mnist`, :func:`read_idx`), and the
+  parameters of UFLDL's MNIST autoencoder trained on them (:func:`load_mnist_autoencoder`).
 
 Every bundled file is checked against its sha256 before use. ``data/README.md`` says where each
 file comes from, its licence and how ``scripts/build_data.py`` rebuilds it.
@@ -26,8 +27,9 @@ from ufldl_helpers._validation import check_array, check_choice, check_rng, chec
 from ufldl_helpers.whitening import whiten_images
 
 BUNDLED_SHA256 = {
-    "natural_images.npz": "b6bc758c80b285036a0f5645c3a5a3f594ce05ce728991b682c0e9c62237aed9",
+    "natural_images.npz": "36ef8344f617b00ba26e5d87acbc49c6104908c4bb9493f87dc857f1f71fb994",
     "mnist_5k.npz": "5bbf307b2026d4ddfcf051279e1e767323f6104965960069272a6b99653374e5",
+    "mnist_autoencoder.npz": "b742821bafd30e84685681008908c556c2d79d08d560567b4a9a73fc8310fde4",
 }
 """sha256 of each file in ``data/``; the loaders refuse a file that does not match."""
 
@@ -303,6 +305,34 @@ def normalize_patches(patches: np.ndarray) -> np.ndarray:
     if pstd == 0:
         return np.full(centred.shape, 0.5)
     return (np.clip(centred, -pstd, pstd) / pstd + 1.0) * 0.4 + 0.1
+
+
+def load_mnist_autoencoder() -> dict:
+    """Parameters of UFLDL's MNIST sparse autoencoder, trained on the 5000 bundled digits.
+
+    The setting of UFLDL's Exercise:Vectorization (784 -> 196 -> 784, ``sparsity_param`` 0.1,
+    ``lambda_`` 3e-3, ``beta`` 3, 400 L-BFGS-B iterations, float64, ``rng=0``), on the 5000
+    digits of :func:`load_mnist` rather than UFLDL's 10000. Made by
+    ``scripts/train_mnist_autoencoder.py`` (about a minute on a quiet 2-core machine) and stored
+    as float32 in ``data/mnist_autoencoder.npz``, checked against its sha256.
+
+    Returns
+    -------
+    params : dict
+        ``W1`` (196, 784), ``b1`` (196,), ``W2`` (784, 196), ``b2`` (784,): float64 arrays
+        holding the stored float32 values; ``theta``: the four unrolled as
+        ``[W1, W2, b1, b2]`` row by row (the package's ``order="C"`` layout);
+        ``cost_history`` (401,) float64, the cost before training and after each iteration;
+        ``lambda_``, ``sparsity_param``, ``beta`` (float), ``max_iter``, ``seed`` (int).
+    """
+    npz = _load_npz("mnist_autoencoder.npz")
+    params = {key: npz[key].astype(np.float64) for key in ("W1", "b1", "W2", "b2")}
+    params["theta"] = np.concatenate([params[k].ravel() for k in ("W1", "W2", "b1", "b2")])
+    params["cost_history"] = npz["cost_history"]
+    params["lambda_"], params["sparsity_param"], params["beta"] = (
+        float(v) for v in npz["hyperparameters"])
+    params["max_iter"], params["seed"] = int(npz["max_iter"]), int(npz["seed"])
+    return params
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:

@@ -1,0 +1,75 @@
+"""The shipped MNIST autoencoder: what it holds, that it is the trained model, and a rerun."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ufldl_helpers import data
+from ufldl_helpers import sparse_autoencoder as sae
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "train_mnist_autoencoder.py"
+
+
+@pytest.fixture(scope="module")
+def params():
+    return data.load_mnist_autoencoder()
+
+
+def test_shapes_dtypes_and_setting(params):
+    assert params["W1"].shape == (196, 784) and params["W2"].shape == (784, 196)
+    assert params["b1"].shape == (196,) and params["b2"].shape == (784,)
+    assert all(params[k].dtype == np.float64 for k in ("W1", "b1", "W2", "b2", "theta"))
+    d = sae.MNIST_DEFAULTS
+    assert (params["lambda_"], params["sparsity_param"], params["beta"]) == (
+        d["lambda_"], d["sparsity_param"], d["beta"])
+    assert params["max_iter"] == d["max_iter"] == len(params["cost_history"]) - 1
+    assert params["seed"] == 0
+
+
+def test_theta_is_the_packages_layout(params):
+    W1, W2, b1, b2 = sae.unpack(params["theta"], 784, 196)
+    for name, block in zip(("W1", "W2", "b1", "b2"), (W1, W2, b1, b2), strict=True):
+        np.testing.assert_array_equal(block, params[name])
+
+
+def test_stored_parameters_are_the_trained_model(params):
+    # the cost of the stored float32 parameters on the bundled digits is the last cost of the
+    # run: rounding theta to float32 changes it by far less than the training gained
+    digits, _ = data.load_mnist()
+    cost, _ = sae.sparse_autoencoder_cost(params["theta"], 784, 196, params["lambda_"],
+                                          params["sparsity_param"], params["beta"], digits)
+    history = params["cost_history"]
+    assert cost == pytest.approx(history[-1], rel=1e-4)
+    assert history[0] > 300 and history[-1] < 13
+    # and it is not a fresh initialization: the units are sparse, mean rho_hat near 0.1
+    rho_hat = sae.encode(params["theta"], digits).mean(axis=1)
+    assert abs(rho_hat.mean() - 0.1) < 0.02
+
+
+def _train_module():
+    spec = importlib.util.spec_from_file_location("train_mnist_autoencoder", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_regenerate(params, tmp_path):
+    """scripts/train_mnist_autoencoder.py reproduces the shipped parameters (about a minute)."""
+    script = _train_module()
+    result = script.train(progress=False)
+    script.save(result, tmp_path / "mnist_autoencoder.npz")
+    with np.load(tmp_path / "mnist_autoencoder.npz") as fresh:
+        regenerated = {k: fresh[k] for k in fresh.files}
+    np.testing.assert_allclose(regenerated["cost_history"], params["cost_history"],
+                               rtol=REGENERATE_COST_RTOL)
+    for name in ("W1", "b1", "W2", "b2"):
+        stored = params[name]
+        np.testing.assert_allclose(regenerated[name], stored, rtol=0,
+                                   atol=REGENERATE_ATOL * np.abs(stored).max(), err_msg=name)
+
+
+REGENERATE_COST_RTOL = 1e-6
+REGENERATE_ATOL = 1e-5
