@@ -220,7 +220,9 @@ def load_raw_natural_images() -> tuple[np.ndarray, list[str]]:
     images : (512, 512, 10) float64
         Gray levels in [0, 1].
     names : list of str
-        ``"skimage:camera"``, ``"sklearn:china.jpg"``, ... (see ``data/README.md``).
+        ``"package:file"`` of each source photograph, e.g.
+        ``"lomiri-wallpapers-16.04:usr/share/backgrounds/life_by_Aitzol_Berasategi.jpg"``
+        (Debian packages; licences and regions in ``data/README.md``).
     """
     npz = _load_npz("natural_images.npz")
     return npz["images"].astype(np.float64) / 255.0, [str(n) for n in npz["names"]]
