@@ -57,19 +57,26 @@ def _train_module():
 
 @pytest.mark.slow
 def test_regenerate(params, tmp_path):
-    """scripts/train_mnist_autoencoder.py reproduces the shipped parameters (about a minute)."""
+    """scripts/train_mnist_autoencoder.py reproduces the shipped parameters (1-2 minutes).
+
+    On the machine that made them the rerun is bit-identical. Another BLAS kernel changes the
+    last bits of each evaluation, and 400 L-BFGS-B iterations amplify them: measured with
+    OpenBLAS's Prescott kernel, the cost differs by 2e-12 (relative) after 100 iterations, 1e-6
+    after 200 and 5e-5 at the end (12.07490 against 12.07434), parameters by up to 1.1% of the
+    largest, and each unit's W1 row correlates at least 0.9989 with the shipped one. The
+    tolerances below are 20x (cost) and 5-10x (parameters, correlation) those differences.
+    """
     script = _train_module()
     result = script.train(progress=False)
     script.save(result, tmp_path / "mnist_autoencoder.npz")
     with np.load(tmp_path / "mnist_autoencoder.npz") as fresh:
-        regenerated = {k: fresh[k] for k in fresh.files}
-    np.testing.assert_allclose(regenerated["cost_history"], params["cost_history"],
-                               rtol=REGENERATE_COST_RTOL)
+        regenerated = {k: fresh[k].astype(np.float64) for k in fresh.files}
+    np.testing.assert_allclose(regenerated["cost_history"], params["cost_history"], rtol=1e-3)
     for name in ("W1", "b1", "W2", "b2"):
         stored = params[name]
         np.testing.assert_allclose(regenerated[name], stored, rtol=0,
-                                   atol=REGENERATE_ATOL * np.abs(stored).max(), err_msg=name)
-
-
-REGENERATE_COST_RTOL = 1e-6
-REGENERATE_ATOL = 1e-5
+                                   atol=0.1 * np.abs(stored).max(), err_msg=name)
+    centred = [w - w.mean(axis=1, keepdims=True) for w in (regenerated["W1"], params["W1"])]
+    unit = [c / np.linalg.norm(c, axis=1, keepdims=True) for c in centred]
+    correlation = (unit[0] * unit[1]).sum(axis=1)
+    assert correlation.min() > 0.99, np.sort(correlation)[:5]
