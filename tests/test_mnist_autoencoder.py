@@ -57,7 +57,7 @@ def _train_module():
 
 @pytest.mark.slow
 def test_regenerate(params, tmp_path):
-    """scripts/train_mnist_autoencoder.py reproduces the shipped parameters (1-2 minutes).
+    """scripts/train_mnist_autoencoder.py reproduces the shipped parameters (1.5-3 minutes).
 
     On the machine that made them the rerun is bit-identical. Another BLAS kernel changes the
     last bits of each evaluation, and 400 L-BFGS-B iterations amplify them: measured with

@@ -315,8 +315,8 @@ def load_mnist_autoencoder() -> dict:
     The setting of UFLDL's Exercise:Vectorization (784 -> 196 -> 784, ``sparsity_param`` 0.1,
     ``lambda_`` 3e-3, ``beta`` 3, 400 L-BFGS-B iterations, float64, ``rng=0``), on the 5000
     digits of :func:`load_mnist` rather than UFLDL's 10000. Made by
-    ``scripts/train_mnist_autoencoder.py`` (about a minute on a quiet 2-core machine) and stored
-    as float32 in ``data/mnist_autoencoder.npz``, checked against its sha256.
+    ``scripts/train_mnist_autoencoder.py`` (about 1.5 minutes of CPU time, one BLAS thread)
+    and stored as float32 in ``data/mnist_autoencoder.npz``, checked against its sha256.
 
     Returns
     -------
