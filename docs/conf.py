@@ -76,22 +76,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(numpy|np|scipy|matplotlib|ipywidgets|IPython|tqdm|threadpoolctl|nbgrader)"
                r"(\..*)?"),
 ]
-# grading.Problem.check refers to :attr:`layout`, which Problem does not document as an attribute.
-# TODO(docs): drop once grading.py's docstring names the attribute it means.
-nitpick_ignore = [("py:attr", "layout")]
 
-
-def _quote_lambda(app, what, name, obj, options, lines):
-    """hyperparameter_sweep's docstring writes lambda_ bare, which reST reads as a link target.
-
-    TODO(docs): drop once sparse_autoencoder.py quotes it as ``lambda_`` there.
-    """
-    if name == "ufldl_helpers.sparse_autoencoder.hyperparameter_sweep":
-        lines[:] = [line.replace(" lambda_ ", " ``lambda_`` ") for line in lines]
-
-
-def setup(app):
-    app.connect("autodoc-process-docstring", _quote_lambda)
 
 # --------------------------------------------------------------------------- HTML
 html_theme = "furo"

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ufldl_helpers.data import load_mnist
-from ufldl_helpers.sparse_autoencoder import MNIST_DEFAULTS, train_sparse_autoencoder
+from ufldl_helpers.sparse_autoencoder import MNIST_DEFAULTS
+from ufldl_helpers.training import train_sparse_autoencoder
 
 SEED = 0
 

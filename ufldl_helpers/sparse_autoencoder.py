@@ -55,7 +55,7 @@ UFLDL_DEFAULTS = {"patch_size": 8, "num_patches": 10000, "hidden_size": 25,
 
 MNIST_DEFAULTS = {"visible_size": 784, "hidden_size": 196, "sparsity_param": 0.1,
                   "lambda_": 3e-3, "beta": 3.0, "num_examples": 10000, "max_iter": 400}
-"""UFLDL's MNIST variant (self-taught learning exercise): 784 -> 196 -> 784."""
+"""UFLDL's MNIST variant (Exercise:Vectorization): 784 -> 196 -> 784."""
 
 
 def layout(visible_size: int, hidden_size: int, order: str = "C") -> ParamLayout:

@@ -16,11 +16,11 @@ from ufldl_helpers.params import ParamLayout
 COST_RTOL = 1e-6
 """Relative tolerance when comparing a student's cost with the reference cost."""
 
-GRAD_TOL = 1e-7
-"""Largest accepted relative error of a gradient. Central differences with ``epsilon=1e-4``
-reach about 1e-10 on the small problems here, while a real bug gives 1e-4 or more. Looser than
-``check_gradient``'s default 1e-9, which plain central differences can miss on correct tanh
-networks (issue 11); revisit once the check controls its truncation error."""
+GRAD_TOL = 1e-9
+"""Largest accepted relative error of a gradient: UFLDL's threshold, the same as
+``check_gradient``'s default. The check decides on an estimate whose truncation error is
+controlled (Richardson extrapolation where the plain central difference is inconclusive), so a
+correct gradient passes it, while a real bug gives 1e-4 or more."""
 
 
 @dataclass
@@ -62,7 +62,7 @@ class Problem:
         """Gradient check of ``fun`` on this problem, with the doctor told the weight decay.
 
         Runs :func:`~ufldl_helpers.gradcheck.check_gradient` over every coordinate, with the
-        blocks named by :attr:`layout` and ``lambda_`` (when ``fun`` takes one), so the doctor
+        blocks named by ``layout`` and ``lambda_`` (when ``fun`` takes one), so the doctor
         can recognize missing or misplaced weight decay. ``fun`` is called once first, so that
         a function that raises or returns the wrong thing gets a :class:`GradingError` that
         quotes the student's line, not a traceback through the package.
