@@ -54,7 +54,7 @@ def test_3_1_reasons_for_the_posted_shape():
     assert "r + 200 c" in ex.check_agreeing_entries("all").message
 
 
-@pytest.mark.parametrize("answer", [7, 7.0, np.int64(7)])
+@pytest.mark.parametrize("answer", [7, 7.0, np.int64(7), np.array(7)])
 def test_3_2_fixed_point_count_right(answer):
     assert status(ex.check_fixed_point_count(answer)) == CORRECT
 
@@ -68,7 +68,7 @@ def test_3_2_fixed_point_count_wrong():
     assert status(ex.check_fixed_point_count(2, shape=(200, 784))) == CORRECT
 
 
-@pytest.mark.parametrize("answer", ["7", b"7", None, 7.5, np.array(7)])
+@pytest.mark.parametrize("answer", ["7", b"7", None, 7.5, np.array([7])])
 def test_3_2_a_count_that_is_not_a_whole_number_is_told_so(answer):
     feedback = ex.check_fixed_point_count(answer)
     assert status(feedback) == NOT_YET

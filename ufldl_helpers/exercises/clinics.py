@@ -107,15 +107,16 @@ def check_fixed_point_count(count, shape=(7, 13)):
     expected = ma.transpose_fixed_points(shape).size
     if is_placeholder(count):
         return not_attempted("3.2", "count")
-    if isinstance(count, (bool, np.bool_)) or not isinstance(count, numbers.Real):
+    value = _as_real(count)
+    if value is None:
         return not_yet("3.2", f"count must be a single whole number such as 3, got {count!r} "
                               f"(a {type(count).__name__}).")
-    if not float(count).is_integer():
+    if not value.is_integer():
         return not_yet("3.2", f"count is a number of positions, a whole number; got {count!r}.")
-    if count == expected:
+    if value == expected:
         return correct("3.2", f"a {p} x {q} matrix has {expected} positions where G(:) and "
                               "G'(:) name the same entry, as transpose_fixed_points finds.")
-    if count == 2:
+    if value == 2:
         return not_yet("3.2", "2 (the first and the last) is the count when gcd(p - 1, q - 1) "
                               "= 1; here p - 1 and q - 1 share a factor: count every solution "
                               "(r, c) of r + p c = c + q r.")
