@@ -181,3 +181,24 @@ def test_theta1_error_is_r_minus_1_over_r_plus_1(hidden, at_zero):
     err = check(activation_type=hidden, output="softmax", fixes=("cost",)).block_errors["Theta1"]
     bounds = (r - 1) / (r + 1)
     assert bounds.min() - 1e-9 <= err <= bounds.max() + 1e-9
+
+
+def test_the_clinics_figure_draws_the_two_thirds_line_the_points_hug():
+    import matplotlib.pyplot as plt
+
+    from ufldl_helpers.display import plot_gradient_check
+
+    report = check(activation_type="sigmoid", output="softmax")
+    fig = plot_gradient_check(report, reference_slope=2 / 3)
+    line = next(ln for ln in fig.axes[0].lines if "0.667" in ln.get_label())
+    (x0, x1), (y0, y1) = line.get_data()
+    assert (y1 - y0) / (x1 - x0) == pytest.approx(2 / 3)
+    # Theta2's points lie near that line (the ratio analytic/numerical is 0.65 to 0.67 there).
+    theta2 = LAYOUT.slices["Theta2"]
+    n, a = report.numerical[theta2], report.analytic[theta2]
+    assert np.all(np.abs(a - 2 / 3 * n) <= 0.03 * np.abs(n))
+    plt.close(fig)
+    with pytest.raises(TypeError, match="reference_slope"):
+        plot_gradient_check(report, reference_slope="2/3")
+    with pytest.raises(ValueError, match="reference_slope"):
+        plot_gradient_check(report, reference_slope=float("nan"))

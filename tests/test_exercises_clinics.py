@@ -1,6 +1,8 @@
 """The clinics' exercise checks (notebooks 03-05): right answers in several correct forms pass,
 the typical wrong ones get a useful "Not yet", the placeholder is "Not attempted yet"."""
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -33,7 +35,26 @@ def test_3_1_agreeing_entries():
     assert status(ex.check_agreeing_entries("all", shape=(1, 5))) == CORRECT
 
 
-@pytest.mark.parametrize("answer", [7, 7.0, np.int64(7)])
+@pytest.mark.parametrize("shape", [(200, 784), (5, 8), (7, 13), (1, 5), (3, 3)])
+def test_3_1_every_wrong_option_gets_a_reason_that_does_not_name_the_answer(shape):
+    right = [o for o in ex.AGREEING_ENTRIES if ex.check_agreeing_entries(o, shape).correct]
+    assert len(right) <= 1
+    for option in ex.AGREEING_ENTRIES:
+        feedback = ex.check_agreeing_entries(option, shape)
+        if feedback.correct:
+            continue
+        assert "go back over the reasoning" not in feedback.message, (option, shape)
+        for other in right:
+            assert repr(other) not in feedback.message
+
+
+def test_3_1_reasons_for_the_posted_shape():
+    assert "position 1" in ex.check_agreeing_entries("none").message
+    assert "decoder(1, 201)" in ex.check_agreeing_entries("every 200th").message
+    assert "r + 200 c" in ex.check_agreeing_entries("all").message
+
+
+@pytest.mark.parametrize("answer", [7, 7.0, np.int64(7), np.array(7)])
 def test_3_2_fixed_point_count_right(answer):
     assert status(ex.check_fixed_point_count(answer)) == CORRECT
 
@@ -45,6 +66,13 @@ def test_3_2_fixed_point_count_wrong():
     assert status(ex.check_fixed_point_count([7])) == NOT_YET
     assert status(ex.check_fixed_point_count(True)) == NOT_YET
     assert status(ex.check_fixed_point_count(2, shape=(200, 784))) == CORRECT
+
+
+@pytest.mark.parametrize("answer", ["7", b"7", None, 7.5, np.array([7])])
+def test_3_2_a_count_that_is_not_a_whole_number_is_told_so(answer):
+    feedback = ex.check_fixed_point_count(answer)
+    assert status(feedback) == NOT_YET
+    assert "whole number" in feedback.message
 
 
 def right_gradients(x, encoder, decoder):
@@ -95,6 +123,31 @@ def test_3_3_fixed_gradients_names_the_posted_bugs():
         return gE, gD / 2
 
     assert "constant factor" in ex.check_fixed_gradients(halved).message
+
+    def through_encoder_transposed(x, encoder, decoder):
+        a = sigmoid(x @ encoder)
+        z = sigmoid(a @ decoder)
+        e0 = (z - x) * z * (1 - z)
+        return x.T @ ((e0 @ encoder.T) * a * (1 - a)), a.T @ e0
+
+    feedback = ex.check_fixed_gradients(through_encoder_transposed)
+    assert status(feedback) == NOT_YET
+    assert "shape mismatch" in feedback.message
+    assert "which matrix maps hidden to visible" in feedback.message
+
+    def broadcast_mistake(x, encoder, decoder):
+        a = sigmoid(x @ encoder)
+        z = sigmoid(a @ decoder)
+        return x.T @ (z * a), a.T @ z
+
+    assert "shape mismatch" in ex.check_fixed_gradients(broadcast_mistake).message
+
+    def other_value_error(x, encoder, decoder):
+        raise ValueError("my own message")
+
+    assert "raised ValueError: my own message" in \
+        ex.check_fixed_gradients(other_value_error).message
+    assert "must be a function" in ex.check_fixed_gradients(3).message
     assert "pair" in ex.check_fixed_gradients(lambda x, e, d: e).message
     assert "raised ZeroDivisionError" in ex.check_fixed_gradients(lambda x, e, d: 1 / 0).message
 
@@ -112,11 +165,16 @@ def test_4_1_rejecting_test(problem):
     assert status(ex.check_rejecting_test("curvature", theta, data)) == CORRECT
     assert status(ex.check_rejecting_test("sufficient decrease", theta, data)) == NOT_YET
     assert status(ex.check_rejecting_test("wolfe", theta, data)) == NOT_YET
+    for option in ("sufficient decrease", "both"):
+        message = ex.check_rejecting_test(option, theta, data).message
+        assert "rounds to f(0)" in message and "'curvature'" not in message
 
 
 @pytest.mark.parametrize("answer", [
     lb.POSTED["jac_first"][0] / lb.POSTED["x_first"][0],
-    float(np.mean(np.divide(lb.POSTED["jac_first"], lb.POSTED["x_first"]))), 1e-4, 0.0001])
+    float(np.mean(np.divide(lb.POSTED["jac_first"], lb.POSTED["x_first"]))), 1e-4, 0.0001,
+    10**-4, 1 / 10000, np.float32(1e-4), np.float64(1e-4), np.array(1e-4), Fraction(1, 10000),
+    np.median(np.divide(lb.POSTED["jac_first"], lb.POSTED["x_first"]))])
 def test_4_2_posted_lambda_right(answer):
     assert status(ex.check_posted_lambda(answer)) == CORRECT
 
@@ -125,7 +183,10 @@ def test_4_2_posted_lambda_wrong():
     assert status(ex.check_posted_lambda(...)) == NOT_ATTEMPTED
     assert "1/lambda" in ex.check_posted_lambda(1e4).message
     assert status(ex.check_posted_lambda(1e-3)) == NOT_YET
-    assert status(ex.check_posted_lambda(np.array([1e-4, 1e-4]))) == NOT_YET
+    three = ex.check_posted_lambda(np.divide(lb.POSTED["jac_first"], lb.POSTED["x_first"]))
+    assert status(three) == NOT_YET and "single number" in three.message
+    assert "number" in ex.check_posted_lambda("1e-4").message  # a string is not coerced
+    assert "close to the right value" in ex.check_posted_lambda(1.0005e-4).message
 
 
 def test_4_3_fixed_objective(problem):
@@ -148,23 +209,44 @@ def test_4_3_fixed_objective(problem):
 
 # --- 05 -----------------------------------------------------------------------------------
 
-def test_5_1_failing_block():
+def test_5_3_failing_block():
     assert status(ex.check_failing_block(...)) == NOT_ATTEMPTED
     assert status(ex.check_failing_block("Theta1")) == CORRECT
     assert status(ex.check_failing_block("both")) == NOT_YET
     assert status(ex.check_failing_block("neither", activation_type="sigmoid")) == CORRECT
+    assert "no hidden derivative" in ex.check_failing_block("Theta2").message
+    assert "needs Theta2 to fail too" in ex.check_failing_block("both").message
+    assert "times the sigmoid's" in ex.check_failing_block("neither").message
 
 
-@pytest.mark.parametrize("answer", [4 / 3, 1.3333333333, np.float64(4) / 3])
-def test_5_2_uniform_factor_right(answer):
+@pytest.mark.parametrize("activation_type", ["sigmoid", "tanh", "softplus"])
+def test_5_3_every_wrong_option_gets_a_reason_that_does_not_name_the_answer(activation_type):
+    right = [o for o in ex.FAILING_BLOCKS if ex.check_failing_block(o, activation_type).correct]
+    assert len(right) == 1
+    for option in ex.FAILING_BLOCKS:
+        feedback = ex.check_failing_block(option, activation_type)
+        if not feedback.correct:
+            assert "go back over the reasoning" not in feedback.message, option
+            assert repr(right[0]) not in feedback.message
+
+
+@pytest.mark.parametrize("answer", [4 / 3, 1.3333333333, np.float64(4) / 3, Fraction(4, 3),
+                                    np.array(4 / 3), 1 + 1 / 3])
+def test_5_1_uniform_factor_right(answer):
     assert status(ex.check_uniform_factor(answer)) == CORRECT
 
 
-def test_5_2_uniform_factor_wrong():
+def test_5_1_uniform_factor_wrong():
     assert status(ex.check_uniform_factor(...)) == NOT_ATTEMPTED
     assert "inverse" in ex.check_uniform_factor(3 / 4).message
-    assert status(ex.check_uniform_factor(1.5)) == NOT_YET
     assert status(ex.check_uniform_factor(1.5, K=3)) == CORRECT
+    k3 = ex.check_uniform_factor(1.5)
+    assert status(k3) == NOT_YET and "K = 3" in k3.message and "use K = 4" in k3.message
+    near = ex.check_uniform_factor(1.333)
+    assert status(near) == NOT_YET and "enter it exactly" in near.message
+    assert "4/3" not in near.message  # the example of an exact form must not be the answer
+    assert "not the right value" in ex.check_uniform_factor(1.7).message
+    assert "must be a number" in ex.check_uniform_factor("4/3").message
 
 
 def right_cost(h, Y, p, lambda_):
@@ -172,7 +254,7 @@ def right_cost(h, Y, p, lambda_):
     return -np.sum(Y * np.log(h)) / m + lambda_ * p / (2 * m)
 
 
-def test_5_3_categorical_cost_right_in_two_forms():
+def test_5_2_categorical_cost_right_in_two_forms():
     assert status(ex.check_categorical_cost(right_cost)) == CORRECT
 
     def by_true_class(h, Y, p, lambda_):
@@ -182,7 +264,7 @@ def test_5_3_categorical_cost_right_in_two_forms():
     assert status(ex.check_categorical_cost(by_true_class)) == CORRECT
 
 
-def test_5_3_categorical_cost_names_the_posted_lines():
+def test_5_2_categorical_cost_names_the_posted_lines():
     assert status(ex.check_categorical_cost(...)) == NOT_ATTEMPTED
 
     def commented(h, Y, p, lambda_):

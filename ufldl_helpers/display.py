@@ -218,7 +218,7 @@ def plot_epsilon_sweep(sweep, *, highlight=None, tol=None, ax=None) -> Figure:
     return fig
 
 
-def plot_gradient_check(report, *, max_points=5000) -> Figure:
+def plot_gradient_check(report, *, max_points=5000, reference_slope=None) -> Figure:
     """Two panels for a :class:`~ufldl_helpers.gradcheck.GradientCheck`.
 
     Left: analytic against numerical entries, one color per block, with the diagonal (a correct
@@ -230,6 +230,9 @@ def plot_gradient_check(report, *, max_points=5000) -> Figure:
     report : GradientCheck
     max_points : int
         At most this many points per block are drawn (evenly spaced), so big models stay light.
+    reference_slope : float, optional
+        Also draw the line analytic = reference_slope x numerical (dotted), to compare the
+        points with a suspected factor.
 
     Returns
     -------
@@ -237,6 +240,10 @@ def plot_gradient_check(report, *, max_points=5000) -> Figure:
     """
     import matplotlib.pyplot as plt
 
+    if reference_slope is not None:
+        reference_slope = float(check_scalar(reference_slope, "reference_slope"))
+        if not math.isfinite(reference_slope):
+            raise ValueError(f"reference_slope must be finite, got {reference_slope}")
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     layout, idx = report.layout, report.indices
     n, a = np.asarray(report.numerical, float), np.asarray(report.analytic, float)
@@ -248,6 +255,9 @@ def plot_gradient_check(report, *, max_points=5000) -> Figure:
         ax1.scatter(n[sel], a[sel], s=10, alpha=0.7, color=f"C{j % 10}", label=name)
     lim = float(max(np.max(np.abs(n), initial=0), np.max(np.abs(a), initial=0))) or 1.0
     ax1.plot([-lim, lim], [-lim, lim], color="0.3", lw=1, label="analytic = numerical")
+    if reference_slope is not None:
+        ax1.plot([-lim, lim], [-reference_slope * lim, reference_slope * lim], color="0.3",
+                 ls=":", lw=1.5, label=f"analytic = {reference_slope:.3g} x numerical")
     ax1.set_xlabel("numerical")
     ax1.set_ylabel("analytic")
     ax1.xaxis.set_major_locator(MaxNLocator(5))  # long tick labels of small values stay apart

@@ -394,6 +394,10 @@ def encoder_ratio(x, encoder, decoder, fixes="AC", *, epsilon=1e-4):
     result is constant, a different constant per column. Pixels where ``x`` is 0 give NaN
     (both gradients are 0 there).
 
+    Without fix C, ``gEncoder`` is the transpose of ``encoder``; as in the post's check, entry
+    ``k`` of ``encoder(:)`` is then compared with entry ``k`` of ``gEncoder(:)``, another weight's
+    derivative for most ``k``, so the ratios scatter with no pattern.
+
     Parameters
     ----------
     x : (1, num_visible) ndarray
@@ -401,7 +405,6 @@ def encoder_ratio(x, encoder, decoder, fixes="AC", *, epsilon=1e-4):
     encoder : (num_visible, num_hidden) ndarray
     decoder : (num_hidden, num_visible) ndarray
     fixes : str or iterable of letters from :data:`FIXES`
-        Must include C, so that ``gEncoder`` has the encoder's shape.
     epsilon : float
 
     Returns
@@ -410,16 +413,13 @@ def encoder_ratio(x, encoder, decoder, fixes="AC", *, epsilon=1e-4):
     """
     x, encoder, decoder = _check_weights(x, encoder, decoder)
     fixes = _check_fixes(fixes)
-    if "C" not in fixes:
-        raise ValueError("fixes must include 'C': without it gEncoder is transposed and the "
-                         "ratio compares different weights")
     v, h = encoder.shape
 
     def encoder_cost(flat):
         return cost(x, flat.reshape((v, h), order="F"), decoder, "D")
 
     numerical = numerical_gradient(encoder_cost, encoder.ravel(order="F"), epsilon=epsilon)
-    analytic = gradients(x, encoder, decoder, fixes)[0].ravel(order="F")
+    analytic = gradients(x, encoder, decoder, fixes)[0].ravel(order="F")  # check = gEncoder(:)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(analytic != 0, numerical / np.where(analytic != 0, analytic, 1), np.nan)
     return ratio.reshape((v, h), order="F")

@@ -8,6 +8,8 @@ student's answer as one of the posted bugs and say which, without a second imple
 
 from __future__ import annotations
 
+import numbers
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -48,11 +50,39 @@ __all__ = [
 AGREEING_ENTRIES = ("all", "none", "only the first and the last", "every 200th")
 
 
+def _agreeing_reasons(shape, fixed) -> dict:
+    """Why each option of Exercise 3.1 fails for ``shape``, without naming the right one."""
+    p, q = shape
+    reasons = {
+        "all": f"counting from 0 and column by column, decoder(:) holds decoder(r, c) at "
+               f"position r + {p} c, and gDecoder(:), the transpose, holds its derivative at "
+               f"c + {q} r: wherever those differ, the line compares two different weights' "
+               "derivatives",
+        "none": "position 1 holds decoder(1, 1) in decoder(:) and its derivative in gDecoder(:): "
+                "a transpose leaves that corner where it is",
+    }
+    if fixed.size > 2:
+        reasons["only the first and the last"] = (
+            f"count the solutions (r, c) of r + {p} c = c + {q} r (0-based): (0, 0) and "
+            f"({p - 1}, {q - 1}) are not the only ones")
+    elif fixed.size == p * q:
+        reasons["only the first and the last"] = (
+            "a matrix with one row or one column unrolls in the same order as its transpose")
+    k = 200  # 0-based position 200: the 201st entry, "200 further on" from the first
+    if k >= p * q:
+        reasons["every 200th"] = f"a {p} x {q} matrix has only {p * q} entries"
+    elif (k % p, k // p) != (k // q, k % q):
+        reasons["every 200th"] = (
+            f"position {k + 1} holds decoder({k % p + 1}, {k // p + 1}) in decoder(:), but in "
+            f"gDecoder(:) the derivative of decoder({k // q + 1}, {k % q + 1}) (1-based)")
+    return reasons
+
+
 def check_agreeing_entries(prediction, shape=(200, 784)):
     """Exercise 3.1: which entries of ``decoder(:)`` does the post's check find in agreement?
 
     Computed from :func:`~ufldl_helpers.case_studies.matlab_autoencoder.transpose_fixed_points`
-    for the decoder's shape.
+    for the decoder's shape; a wrong option gets a reason computed for that shape.
     """
     fixed = ma.transpose_fixed_points(shape)
     size = int(np.prod(shape))
@@ -67,7 +97,8 @@ def check_agreeing_entries(prediction, shape=(200, 784)):
     return check_choice(
         "3.1", prediction, expected, AGREEING_ENTRIES, name="prediction",
         why=f"{expected!r}: gDecoder(:) unrolls the transpose, and only "
-            f"{fixed.size} of the {size} positions name the same weight in both orders.")
+            f"{fixed.size} of the {size} positions name the same weight in both orders.",
+        reasons=_agreeing_reasons(shape, fixed))
 
 
 def check_fixed_point_count(count, shape=(7, 13)):
@@ -76,12 +107,16 @@ def check_fixed_point_count(count, shape=(7, 13)):
     expected = ma.transpose_fixed_points(shape).size
     if is_placeholder(count):
         return not_attempted("3.2", "count")
-    if isinstance(count, (bool, np.bool_)) or np.ndim(count) != 0:
-        return not_yet("3.2", f"count must be a single whole number, got {count!r}.")
-    if count == expected:
+    value = _as_real(count)
+    if value is None:
+        return not_yet("3.2", f"count must be a single whole number such as 3, got {count!r} "
+                              f"(a {type(count).__name__}).")
+    if not value.is_integer():
+        return not_yet("3.2", f"count is a number of positions, a whole number; got {count!r}.")
+    if value == expected:
         return correct("3.2", f"a {p} x {q} matrix has {expected} positions where G(:) and "
                               "G'(:) name the same entry, as transpose_fixed_points finds.")
-    if count == 2:
+    if value == 2:
         return not_yet("3.2", "2 (the first and the last) is the count when gcd(p - 1, q - 1) "
                               "= 1; here p - 1 and q - 1 share a factor: count every solution "
                               "(r, c) of r + p c = c + q r.")
@@ -95,18 +130,48 @@ def _small_autoencoder(m: int):
     return rng.random((m, 6)), encoder, decoder
 
 
+# numpy's words for operands whose shapes do not fit (matmul, dot, broadcasting)
+_SHAPE_ERROR = re.compile(r"mismatch in its core dimension|not aligned|could not be broadcast")
+
+
+def _shape_help(m, encoder, decoder, err) -> str:
+    v, h = encoder.shape
+    return (f"shape mismatch in fixed_gradients (numpy: {err}). Here m = {m} image(s), "
+            f"visible = {v}, hidden = {h}: x and error_0 are (m, visible) = ({m}, {v}), a and "
+            f"error_1 are (m, hidden) = ({m}, {h}), encoder is {encoder.shape}, decoder "
+            f"{decoder.shape}. error_0 @ W must give (m, hidden): which matrix maps hidden to "
+            "visible in the forward pass?")
+
+
+def _recording_shape_errors(fun: Callable, errors: list) -> Callable:
+    """``fun``, appending to ``errors`` any numpy shape error it raises (then re-raised)."""
+    def call(*args):
+        try:
+            return fun(*args)
+        except ValueError as err:
+            if _SHAPE_ERROR.search(str(err)):
+                errors.append(err)
+            raise
+    return call
+
+
 def check_fixed_gradients(fixed_gradients: Callable):
     """Exercise 3.3: ``fixed_gradients(x, encoder, decoder) -> (gEncoder, gDecoder)``.
 
     Compared with the post's backprop with fixes A, B and C on a 6-visible, 4-hidden net, for
-    one image and for a batch of three (examples as rows).
+    one image and for a batch of three (examples as rows). A product whose shapes do not fit is
+    explained with the shapes at hand rather than numpy's message alone.
     """
     if is_placeholder(fixed_gradients):
         return not_attempted("3.3", "fixed_gradients")
     for m in (1, 3):
         x, encoder, decoder = _small_autoencoder(m)
-        value, problem = run_student_function("3.3", "fixed_gradients", fixed_gradients,
-                                              x, encoder, decoder)
+        shape_errors = []
+        fun = (_recording_shape_errors(fixed_gradients, shape_errors)
+               if callable(fixed_gradients) else fixed_gradients)
+        value, problem = run_student_function("3.3", "fixed_gradients", fun, x, encoder, decoder)
+        if shape_errors:
+            return not_yet("3.3", _shape_help(m, encoder, decoder, shape_errors[0]))
         if problem:
             return problem
         if not isinstance(value, tuple) or len(value) != 2:
@@ -139,11 +204,32 @@ def check_fixed_gradients(fixed_gradients: Callable):
 REJECTING_TESTS = ("sufficient decrease", "curvature", "both")
 
 
+def _rejecting_reasons(trials, expected) -> dict:
+    """Why each wrong option of Exercise 4.1 fails, from the recorded trials."""
+    ulps = trials["required"][-1] / trials["ulp"]
+    decrease = (f"the last trial's required decrease, 0.001 t |g(0)'d|, is {ulps:.2g} ulps of "
+                "f(0)")
+    flatter = abs(trials["slope"][-1]) / abs(trials["slope0"])
+    slope = f"the last trial's slope |g(t)'d| is {flatter:.3g} times |g(0)'d|"
+    if expected == "curvature":
+        passes = (f"{decrease}, under half an ulp, so f(0) + 0.001 t g(0)'d rounds to f(0) and "
+                  "an unchanged cost passes f(t) <= f(0)")
+        return {"sufficient decrease": passes,
+                "both": f"'both' needs the sufficient-decrease test to fail too, but {passes}"}
+    if expected == "sufficient decrease":
+        passes = f"{slope}, within the 0.9 that the curvature test allows"
+        return {"curvature": passes,
+                "both": f"'both' needs the curvature test to fail too, but {passes}"}
+    return {"sufficient decrease": f"it fails, but not alone: {slope}, more than 0.9",
+            "curvature": f"it fails, but not alone: {decrease}, enough to survive rounding, and "
+                         "the cost did not drop by it"}
+
+
 def check_rejecting_test(prediction, theta, data, lambda_=1e-4, hidden_size=10):
     """Exercise 4.1: which of the line search's two tests rejects its *last* trial step?
 
     Computed by :func:`~ufldl_helpers.case_studies.lbfgsb_iteration_zero.line_search_trials`
-    on the notebook's problem.
+    on the notebook's problem; a wrong option gets a reason computed from the same trials.
     """
     if is_placeholder(prediction):
         return not_attempted("4.1", "prediction")
@@ -155,21 +241,46 @@ def check_rejecting_test(prediction, theta, data, lambda_=1e-4, hidden_size=10):
                 else "sufficient decrease" if not armijo else "curvature")
     return check_choice(
         "4.1", prediction, expected, REJECTING_TESTS, name="prediction",
-        why=f"{expected!r}: the table below shows both tests for every trial.")
+        why=f"{expected!r}: the table below shows both tests for every trial.",
+        reasons=_rejecting_reasons(trials, expected))
 
 
-def _check_ratio(exercise, answer, expected, *, name, rtol, inverted, hint, verified):
-    """A number that is a ratio: recognize the inverted ratio, else compare as a number."""
-    if not is_placeholder(answer) and np.ndim(answer) == 0 \
-            and not isinstance(answer, (bool, np.bool_)) \
-            and np.isclose(answer, 1 / expected, rtol=rtol):
+def _as_real(answer):
+    """A single real number as a float (int, float, Fraction, numpy scalar or 0-d array)."""
+    if isinstance(answer, (bool, np.bool_)):
+        return None
+    if isinstance(answer, np.ndarray) and answer.ndim == 0 and answer.dtype.kind in "iuf":
+        return float(answer)
+    return float(answer) if isinstance(answer, numbers.Real) else None
+
+
+def _check_ratio(exercise, answer, expected, *, name, rtol, inverted, hint, verified,
+                 others=()):
+    """A number that is a ratio: recognize the inverted ratio and ``others``, a sequence of
+    ``(value, message)`` for known wrong values; else say whether it is close."""
+    value = _as_real(answer)
+    if value is None:  # the placeholder, a string, an array: the shared check words it
+        return check_number(exercise, answer, expected, name=name, rtol=rtol)
+    if np.isclose(value, expected, rtol=rtol, atol=0):
+        return correct(exercise, verified)
+    if np.isclose(value, 1 / expected, rtol=1e-3, atol=0):
         return not_yet(exercise, inverted)
-    feedback = check_number(exercise, answer, expected, name=name, rtol=rtol, hint=hint)
-    return correct(exercise, verified) if feedback.correct else feedback
+    for other, message in others:
+        if np.isclose(value, other, rtol=1e-3, atol=0):
+            return not_yet(exercise, message)
+    if np.isclose(value, expected, rtol=1e-3, atol=0):
+        return not_yet(exercise, f"{name} is close to the right value (within 0.1%) but not "
+                                 "equal to it: enter it exactly (a fraction of integers, or the "
+                                 "expression that computes it), not a rounded decimal.")
+    return not_yet(exercise, f"{name} is not the right value. {hint}")
 
 
 def check_posted_lambda(lambda_post):
-    """Exercise 4.2: the weight decay the post used, from its printed ``jac`` and ``x``."""
+    """Exercise 4.2: the weight decay the post used, from its printed ``jac`` and ``x``.
+
+    One number; any typed form of it (``1e-4``, ``0.0001``, ``10**-4``, a numpy scalar, the
+    mean of the three ratios) passes.
+    """
     ratio = lb.weight_decay_ratio(lb.POSTED["jac_first"], lb.POSTED["x_first"])
     return _check_ratio(
         "4.2", lambda_post, float(np.mean(ratio)), name="lambda_post", rtol=1e-4,
@@ -219,6 +330,28 @@ def check_fixed_objective(J, theta, visible_size, hidden_size, lambda_, data):
 FAILING_BLOCKS = ("Theta1", "Theta2", "both", "neither")
 
 
+def _failing_reasons(wrong, activation_type) -> dict:
+    """Why each wrong option of Exercise 5.3 fails, given the blocks that do fail."""
+    r0 = float(s.derivative_ratio(activation_type, np.zeros(1))[0])
+    theta2 = ("Theta2's gradient, sigma3'*a2, uses no hidden derivative: with the cost fixed, "
+              "sigma3 = a3 - Y is right, and a2 comes from the forward pass")
+    theta1 = (f"Theta1's gradient, sigma2'*a1, goes through the hidden derivative, and "
+              f"{activation_type}'s derivative is {r0:.3g} times the sigmoid's at z = 0, not "
+              "the same function")
+    if activation_type == "sigmoid":
+        theta1 = "with sigmoid hidden units the hard-coded 'sigmoid' derivative is the right one"
+    reasons = {}
+    if "Theta2" not in wrong:
+        reasons["Theta2"] = theta2
+        reasons["both"] = f"'both' needs Theta2 to fail too, but {theta2}"
+    if "Theta1" not in wrong:
+        reasons["Theta1"] = theta1
+        reasons["both"] = f"'both' needs Theta1 to fail too, but {theta1}"
+    if "Theta1" in wrong:
+        reasons["neither"] = theta1
+    return reasons
+
+
 def check_failing_block(prediction, activation_type="tanh"):
     """Exercise 5.3: with the cost fixed and tanh hidden units, which block fails the check?"""
     fun, theta = s.harness_function(activation_type, "softmax", fixes=("cost",))
@@ -227,7 +360,8 @@ def check_failing_block(prediction, activation_type="tanh"):
     expected = "both" if len(wrong) == 2 else wrong[0] if wrong else "neither"
     return check_choice(
         "5.3", prediction, expected, FAILING_BLOCKS, name="prediction",
-        why=f"{expected!r}: only gradients computed through sigma2 use the hidden derivative.")
+        why=f"{expected!r}: only gradients computed through sigma2 use the hidden derivative.",
+        reasons=_failing_reasons(wrong, activation_type))
 
 
 def _uniform_factor(K: int) -> float:
@@ -242,7 +376,11 @@ def check_uniform_factor(factor, K=4):
         inverted="that is the inverse ratio (a3 - Y over the true derivative); the question "
                  "asks true over posted.",
         hint="Put h_j = 1/K in g_j and in sum_j h_j g_j; remember that one-hot y sums to 1.",
-        verified=f"factor matches binary_cost_delta / (a3 - Y) at uniform outputs for K = {K}.")
+        verified=f"factor matches binary_cost_delta / (a3 - Y) at uniform outputs for K = {K}.",
+        others=[(_uniform_factor(k), f"{_uniform_factor(k):g} is the factor for K = {k} "
+                                     f"classes{' (the harness of the post)' if k == 3 else ''}; "
+                                     f"use K = {K}.")
+                for k in range(2, 11) if k != K])
 
 
 def check_categorical_cost(categorical_cost: Callable):
