@@ -157,7 +157,7 @@ def _difference(arr: np.ndarray, expected: np.ndarray, name: str, rtol: float) -
     scale = np.linalg.norm(expected)
     if np.linalg.norm(arr - expected) <= 1e-3 * scale:
         return (f"{name} is close to the right value (within 0.1%) but not equal to it: enter it "
-                "exactly (a fraction such as 4/3, or the expression), not a rounded decimal.")
+                "exactly (a fraction such as 2/7, or the expression), not a rounded decimal.")
     if arr.size == 1:  # a factor or a sign between two numbers says nothing
         return f"{name} is not the right value."
     if scale > 0 and np.linalg.norm(arr + expected) <= rtol * scale:
