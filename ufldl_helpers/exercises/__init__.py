@@ -160,7 +160,7 @@ def _difference(arr: np.ndarray, expected: np.ndarray, name: str, rtol: float) -
         if c > 0 and np.linalg.norm(arr - c * expected) <= 1e-6 * np.linalg.norm(arr):
             return (
                 f"{name} is the right values times a constant factor {c:.3g}: look for a missing "
-                "or extra scale (a 1/m, a 2, a lambda) rather than a wrong formula."
+                "or extra scale (a 1/m, a 2, lambda or beta) rather than a wrong formula."
             )
     atol = rtol * max(scale / np.sqrt(arr.size), 1e-300)
     wrong = ~np.isclose(arr, expected, rtol=rtol, atol=atol)
