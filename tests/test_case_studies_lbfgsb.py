@@ -5,7 +5,8 @@ import pytest
 
 from ufldl_helpers.case_studies import lbfgsb_iteration_zero as lb
 from ufldl_helpers.gradcheck import check_gradient
-from ufldl_helpers.sparse_autoencoder import layout, limit_blas_threads
+from ufldl_helpers.sparse_autoencoder import layout
+from ufldl_helpers.training import limit_blas_threads
 
 LAMBDA = 1e-4
 

@@ -6,7 +6,7 @@ import pytest
 from ufldl_helpers.case_studies import matlab_autoencoder as ma
 from ufldl_helpers.data import load_mnist
 from ufldl_helpers.gradcheck import check_gradient, epsilon_sweep
-from ufldl_helpers.sparse_autoencoder import limit_blas_threads
+from ufldl_helpers.training import limit_blas_threads
 
 # gcd(8 - 1, 5 - 1) = 1: as in 784 x 200, only the first and last entries are fixed points.
 V, H = 8, 5

@@ -14,7 +14,8 @@ from ufldl_helpers.display import (
     plot_kl_penalty,
     plot_whitening,
 )
-from ufldl_helpers.sparse_autoencoder import filter_statistics, hyperparameter_sweep
+from ufldl_helpers.filters import filter_statistics
+from ufldl_helpers.training import hyperparameter_sweep
 
 
 def tile(mosaic, k, cols, p=8, gap=1):
@@ -147,8 +148,8 @@ def test_filter_statistics_plot_shows_counts():
         assert len(left.patches) == 6  # one bar per hidden unit
         assert left.get_lines()[0].get_ydata()[0] == 0.05
         labels = [t.get_text() for t in right.get_legend().get_texts()]
-        assert labels == [f"edge-like ({stats.n_edge_like})",
-                          f"not edge-like ({6 - stats.n_edge_like})"]
+        assert labels == ["not localized edge (6)"]  # random filters
+        assert right.get_title() == "Gabor fits: 0 of 6 localized edges"
     finally:
         plt.close(fig)
 

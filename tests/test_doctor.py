@@ -13,7 +13,7 @@ from ufldl_helpers.case_studies import matlab_autoencoder as ma
 from ufldl_helpers.gradcheck import Finding, check_gradient, diagnose
 from ufldl_helpers.network import initialize_mlp, mlp_cost_and_grad, mlp_layout
 from ufldl_helpers.params import ParamLayout
-from ufldl_helpers.sparse_autoencoder import limit_blas_threads
+from ufldl_helpers.training import limit_blas_threads
 
 SIZES = (6, 5, 3)
 M = 8

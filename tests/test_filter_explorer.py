@@ -9,7 +9,8 @@ from matplotlib.figure import Figure
 
 import ufldl_helpers.display
 from ufldl_helpers.display import plot_filters
-from ufldl_helpers.sparse_autoencoder import filter_statistics, hyperparameter_sweep
+from ufldl_helpers.filters import fit_gabors
+from ufldl_helpers.training import hyperparameter_sweep
 from ufldl_helpers.widgets import filter_explorer
 
 
@@ -24,8 +25,9 @@ def test_plot_filters_titles_the_edge_count(sweep):
     result = sweep["beta"][0.0]
     fig = plot_filters(result, title="beta = 0")
     try:
-        stats = filter_statistics(result.W1)
-        assert fig.axes[0].get_title() == (f"beta = 0\n{stats.n_edge_like} of 4 edge-like")
+        fit = fit_gabors(result.W1)
+        assert fig.axes[0].get_title() == (f"beta = 0\n{fit.n_localized_edges} of 4 localized "
+                                           "edges")
         assert fig.axes[0].images[0].get_array().shape == (1 + 2 * 5, 1 + 2 * 5)
     finally:
         plt.close(fig)

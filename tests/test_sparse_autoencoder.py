@@ -1,4 +1,4 @@
-"""The UFLDL sparse autoencoder: formula, gradient (UFLDL's staged checks), training, filters."""
+"""The UFLDL sparse autoencoder: formula, kernel, gradient (UFLDL's staged checks), bad input."""
 
 import numpy as np
 import pytest
@@ -7,14 +7,11 @@ from ufldl_helpers import sparse_autoencoder as sae
 from ufldl_helpers.data import load_natural_images, sample_patches
 from ufldl_helpers.gradcheck import check_gradient
 from ufldl_helpers.sparse_autoencoder import (
-    LineSearchFailure,
-    LineSearchWarning,
     encode,
-    filter_statistics,
     initialize_parameters,
+    objective,
     reconstruct,
     sparse_autoencoder_cost,
-    train_sparse_autoencoder,
     unpack,
 )
 
@@ -154,6 +151,48 @@ def test_column_major_data_gives_the_same_result():
     np.testing.assert_allclose(f[1], c[1], rtol=1e-12, atol=1e-15)
 
 
+def test_tiny_activations_keep_their_relative_precision():
+    # One unit with rho_hat ~ 1e-13: its KL term, rho log(rho / rho_hat), needs rho_hat to a few
+    # ulps. 0.5 + 0.5 tanh(z / 2) had an absolute error of ~1e-17, so the cost was off by 4e-8.
+    rng = np.random.default_rng(9)
+    x = rng.random((V, 200))
+    theta = random_theta(rng)
+    W1, _, b1, _ = unpack(theta, V, H)
+    W1[0] = 0
+    b1[0] = -np.log(1e13)  # sigmoid(b1[0]) = 1e-13 / (1 + 1e-13)
+    a2 = encode(theta, x)
+    assert a2[0].mean() == pytest.approx(1e-13, rel=1e-12)
+    want = reference_cost(*unpack(theta, V, H), x, 1e-4, 0.01, 3.0)
+    cost, grad = sparse_autoencoder_cost(theta, V, H, 1e-4, 0.01, 3.0, x)
+    assert cost == pytest.approx(want, rel=2e-15)
+    assert np.all(np.isfinite(grad))
+
+
+def test_sigmoid_saturates_without_warnings_or_nan():
+    z = np.array([-1000.0, -746.0, -30.0, 0.0, 30.0, 1000.0])
+    with np.errstate(all="raise"):
+        s = sae._sigmoid_inplace(z.copy())
+    with np.errstate(over="ignore"):
+        np.testing.assert_allclose(s, 1 / (1 + np.exp(-z)), rtol=1e-15, atol=0)
+    assert s[0] == 0 and s[-1] == 1
+
+
+def test_objective_is_the_cost_in_float64_for_an_optimizer():
+    rng = np.random.default_rng(10)
+    x = rng.random((V, 50))
+    theta = random_theta(rng)
+    fun = objective(x.astype(np.float32), H, lambda_=1e-3, sparsity_param=0.05, beta=3.0)
+    cost, grad = fun(theta)
+    assert isinstance(cost, float) and grad.dtype == np.float64
+    want = sparse_autoencoder_cost(theta, V, H, 1e-3, 0.05, 3.0, x)
+    assert cost == pytest.approx(want[0], rel=1e-5)
+    assert fun.layout.size == theta.size
+    with pytest.raises(ValueError, match="theta must have 2\\*h\\*v \\+ h \\+ v = 709"):
+        fun(theta[:-1])
+    with pytest.raises(ValueError, match="data must lie in \\[0, 1\\]"):
+        objective(2 * x, H, lambda_=0, sparsity_param=0.1, beta=0)
+
+
 # -------------------------------------------------------- UFLDL's staged gradient checks
 
 STAGES = [(0.0, 0.0), (1e-2, 0.0), (1e-2, 3.0)]  # plain, + weight decay, + sparsity
@@ -222,156 +261,6 @@ def test_hidden_size_inferred_or_refused():
     assert encode(random_theta(rng), x).shape == (H, 3)
 
 
-# -------------------------------------------------------------------------------- training
-
-@pytest.fixture(scope="module")
-def trained(patches):
-    # Reduced but real: 2000 of UFLDL's 10000 patches, UFLDL's hyperparameters and iterations.
-    return train_sparse_autoencoder(patches, 25, max_iter=400, rng=0, progress=False)
-
-
-def test_training_lowers_the_cost_and_reaches_the_target_sparsity(trained, patches):
-    history = trained.cost_history
-    assert trained.status in (0, 1) and not trained.line_search_failed
-    assert len(history) == trained.optimize_result.nit + 1
-    assert history[-1] < 0.02 * history[0]  # ~56 -> ~0.36
-    assert np.all(np.diff(history) <= 1e-12)  # L-BFGS-B only accepts decreasing steps
-    final, _ = sparse_autoencoder_cost(trained.theta, 64, 25, 1e-4, 0.01, 3.0, patches)
-    assert final == pytest.approx(history[-1], rel=1e-10)
-    stats = filter_statistics(trained, patches)
-    assert stats.rho_hat.mean() == pytest.approx(0.01, rel=0.2)
-    assert stats.rho_hat.std() < 0.2 * 0.01
-
-
-def test_trained_filters_are_mostly_edges_and_initial_ones_are_not(trained):
-    stats = filter_statistics(trained.W1)
-    assert stats.n_edge_like >= 15, str(stats)
-    initial = filter_statistics(unpack(initialize_parameters(25, 64, rng=0), 64, 25)[0])
-    assert initial.n_edge_like <= 2, str(initial)
-    assert f"{stats.n_edge_like} of 25 filters are edge-like" in str(stats)
-
-
-def test_float32_training_matches_float64(patches):
-    x = patches[:, :500]
-    r64 = train_sparse_autoencoder(x, 10, max_iter=30, progress=False)
-    r32 = train_sparse_autoencoder(x.astype(np.float32), 10, max_iter=30, progress=False)
-    assert r32.hyperparameters["dtype"] == "float32"
-    assert r32.cost_history[-1] == pytest.approx(r64.cost_history[-1], rel=0.05)
-
-
-def test_progress_bar_shown_or_silent(patches, capsys):
-    train_sparse_autoencoder(patches[:, :100], 4, max_iter=3, progress=False)
-    out, err = capsys.readouterr()
-    assert out == "" and err == ""
-    train_sparse_autoencoder(patches[:, :100], 4, max_iter=3, progress=True)
-    assert "L-BFGS-B" in capsys.readouterr().err
-
-
-def test_callback_sees_each_iteration_and_can_stop(patches):
-    seen = []
-
-    def callback(iteration, cost, theta):
-        seen.append((iteration, cost, theta.shape))
-        return iteration == 4
-
-    result = train_sparse_autoencoder(patches[:, :200], 4, max_iter=50, progress=False,
-                                      callback=callback)
-    assert [s[0] for s in seen] == [1, 2, 3, 4]
-    assert result.n_iterations == 4
-    assert seen[-1][1] == result.cost_history[-1]
-
-
-def _broken_kernel(kernel):
-    def wrong_sign(*args):
-        cost, grad = kernel(*args)
-        return cost, -grad  # the line search can never find a decrease along +grad
-    return wrong_sign
-
-
-def test_line_search_failure_is_reported_with_a_hint(patches, monkeypatch):
-    monkeypatch.setattr(sae, "_cost_grad", _broken_kernel(sae._cost_grad))
-    with pytest.warns(LineSearchWarning, match="line search failed.*check_gradient"):
-        result = train_sparse_autoencoder(patches[:, :100], 4, max_iter=20, progress=False)
-    assert result.line_search_failed and result.status == 2
-    assert result.message.upper().startswith("ABNORMAL")
-    with pytest.raises(LineSearchFailure, match="status 2"):
-        train_sparse_autoencoder(patches[:, :100], 4, max_iter=20, progress=False,
-                                 on_line_search_failure="raise")
-
-
-def test_training_bad_input(patches):
-    with pytest.raises(ValueError, match="max_iter must be >= 1"):
-        train_sparse_autoencoder(patches, 4, max_iter=0)
-    with pytest.raises(ValueError, match="on_line_search_failure must be one of"):
-        train_sparse_autoencoder(patches, 4, on_line_search_failure="ignore")
-    with pytest.raises(TypeError, match="callback must be callable"):
-        train_sparse_autoencoder(patches, 4, callback=3)
-    with pytest.raises(ValueError, match="theta must have"):
-        train_sparse_autoencoder(patches, 4, theta0=np.zeros(5))
-    with pytest.raises(ValueError, match="data must lie in \\[0, 1\\]"):
-        train_sparse_autoencoder(patches * 2, 4)
-
-
-def test_blas_hygiene_limits_scipys_pool_and_restores_it():
-    from threadpoolctl import threadpool_info
-
-    scipy_pools, numpy_pools = sae._blas_pools()
-    if scipy_pools is None or numpy_pools is None:
-        pytest.skip("scipy shares numpy's BLAS here")
-    scipy_paths = {info["filepath"] for info in scipy_pools.info()}
-    numpy_paths = {info["filepath"] for info in numpy_pools.info()}
-    assert scipy_paths and numpy_paths and not scipy_paths & numpy_paths
-    before = {i["filepath"]: i["num_threads"] for i in threadpool_info()}
-    with sae.limit_blas_threads():
-        inside = {i["filepath"]: i["num_threads"] for i in threadpool_info()}
-        assert all(inside[p] == 1 for p in scipy_paths)
-        assert all(inside[p] == before[p] for p in numpy_paths)
-    with sae.limit_blas_threads(1):
-        assert all(i["num_threads"] == 1 for i in threadpool_info() if i["filepath"] in
-                   scipy_paths | numpy_paths)
-    assert {i["filepath"]: i["num_threads"] for i in threadpool_info()} == before
-    with pytest.raises(ValueError, match="numpy_threads must be >= 1"), \
-            sae.limit_blas_threads(0):
-        pass
-
-
-# ------------------------------------------------------------------------------- filter score
-
-def _gabor(theta, sigma=1.2, freq=0.2, p=8, center=(3.5, 3.5)):
-    yy, xx = np.mgrid[:p, :p] - np.array(center)[:, None, None]
-    u = np.cos(theta) * xx + np.sin(theta) * yy
-    v = -np.sin(theta) * xx + np.cos(theta) * yy
-    return (np.exp(-(u**2) / (2 * sigma**2) - v**2 / (2 * (2 * sigma) ** 2))
-            * np.sin(2 * np.pi * freq * u)).ravel()
-
-
-def test_edge_score_separates_edges_from_blobs_gratings_and_noise():
-    rng = np.random.default_rng(0)
-    angles = np.linspace(0, np.pi, 8, endpoint=False)
-    gabors = np.array([_gabor(a) for a in angles])
-    yy, xx = np.mgrid[:8, :8]
-    blobs = np.array([np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / 4.0).ravel()
-                      for cx, cy in rng.uniform(2, 5, (8, 2))])
-    gratings = np.array([np.cos(2 * np.pi * 0.25 * (np.cos(a) * xx + np.sin(a) * yy)).ravel()
-                         for a in angles])
-    noise = rng.uniform(-1, 1, (8, 64))
-    assert filter_statistics(gabors).n_edge_like == 8
-    for other in (blobs, gratings, noise):
-        assert filter_statistics(other).n_edge_like <= 1
-    stats = filter_statistics(gabors)
-    assert stats.rho_hat is None and np.all(stats.edge_score >= 1)
-    assert np.all((stats.orientation >= 0) & (stats.orientation <= 1))
-
-
-def test_filter_statistics_bad_input():
-    with pytest.raises(ValueError, match="W1 must have a square number of columns"):
-        filter_statistics(np.ones((3, 10)))
-    with pytest.raises(ValueError, match="b1 is needed with data"):
-        filter_statistics(np.ones((3, 16)), np.full((16, 5), 0.5))
-    with pytest.raises(ValueError, match="data must have visible_size = 16 rows"):
-        filter_statistics(np.ones((3, 16)), np.full((9, 5), 0.5), b1=np.zeros(3))
-
-
 def test_kl_divergence_and_its_derivative():
     rho_hat = np.array([0.005, 0.01, 0.3])
     kl = sae.kl_divergence(0.01, rho_hat)
@@ -387,39 +276,9 @@ def test_kl_divergence_and_its_derivative():
         sae.kl_divergence_grad(1.5, rho_hat)
 
 
-def test_hyperparameter_sweep_bad_names(patches):
-    with pytest.raises(ValueError, match="hyperparameters must be among"):
-        sae.hyperparameter_sweep(patches[:, :20], 3, {"rho": [0.1]}, max_iter=2)
-
-
-def test_training_in_matlab_order_learns_the_same_weights(patches):
-    x = patches[:, :300]
-    c = train_sparse_autoencoder(x, 5, max_iter=10, progress=False)
-    f = train_sparse_autoencoder(x, 5, max_iter=10, progress=False, order="F")
-    assert f.order == "F" and f.theta.shape == c.theta.shape
-    assert not np.array_equal(f.theta, c.theta)  # a different unrolling...
-    np.testing.assert_allclose(f.W1, c.W1, rtol=1e-6, atol=1e-9)  # ...of the same network
-    np.testing.assert_allclose(f.cost_history, c.cost_history, rtol=1e-8)
-
-
 def test_staged_gradient_checks_helper(patches):
     reports = sae.staged_gradient_checks(patches[:, :10], 5, rng=1)
     assert list(reports) == ["no penalties", "+ weight decay", "+ sparsity"]
     for report in reports.values():
         assert report.passed and report.relative_error < 1e-9 and not report.findings
     assert set(reports["+ sparsity"].block_errors) == {"W1", "W2", "b1", "b2"}
-
-
-def test_results_have_short_reprs(trained):
-    assert repr(trained).startswith("<TrainingResult: sparse autoencoder 64 -> 25: cost ")
-    assert len(repr(trained)) < 200
-    stats = filter_statistics(trained.W1)
-    assert repr(stats) == f"<FilterStatistics: {stats.n_edge_like} of 25 edge-like>"
-
-
-def test_float32_training_does_not_stop_early_on_a_plateau(patches):
-    # A float32 sum of squares moved in steps of ~1e-6 relative, so L-BFGS-B saw steps that
-    # changed nothing and declared convergence after 30 iterations on the cost's plateau.
-    result = train_sparse_autoencoder(patches.astype(np.float32), 25, beta=10.0, max_iter=100,
-                                      rng=0, progress=False)
-    assert result.n_iterations == 100, result.message

@@ -27,9 +27,11 @@ def test_reduced_tour_checks_trains_writes_and_reports(tmp_path, capsys):
     assert code == 0
     assert stderr == ""  # --no-progress: no bar
     assert stdout.count("passes < 1e-9") == 3
-    assert "Training on 1000 8x8 patches" in stdout and "after 40 iterations" in stdout
+    assert "Training on 1000 8x8 patches" in stdout
+    assert "L-BFGS-B: 40 iterations, cost " in stdout
     assert f"Filters written to {out}" in stdout
-    assert "rho_hat: mean" in stdout and "of 25 filters are edge-like" in stdout
+    assert "rho_hat: mean" in stdout
+    assert "of 25 filters are localized edges (Gabor fit: R^2 >= 0.8, n_x <= 0.5" in stdout
     assert "jupyter lab notebooks/" in stdout
     image = matplotlib.image.imread(out)
     assert image.ndim == 3 and min(image.shape[:2]) > 100
@@ -54,8 +56,11 @@ def test_bad_arguments_are_refused(capsys):
 def test_full_tour_from_the_command_line(tmp_path):
     result = run_module("tour", "--output", str(tmp_path / "filters.png"))
     assert result.returncode == 0, result.stderr
-    assert "after 400 iterations" in result.stdout
+    assert "L-BFGS-B: 400 iterations, cost " in result.stdout  # the line after the bar
     assert "L-BFGS-B" in result.stderr  # the progress bar
-    edge_line = next(line for line in result.stdout.splitlines() if "edge-like" in line)
-    assert int(edge_line.split()[0]) >= 18  # UFLDL's full setting: most filters are edges
+    fit_line = next(line for line in result.stdout.splitlines() if "localized edges" in line)
+    # UFLDL's setting on the bundled images: mostly long bars across the 8x8 patch (measured
+    # 1 of 25 at seed 0, 0-2 over seeds 0-4), but the fits explain the filters
+    median_r2 = float(fit_line.split("median R^2 ")[1].split(",")[0])
+    assert median_r2 >= 0.9, fit_line
     assert (tmp_path / "filters.png").stat().st_size > 1000

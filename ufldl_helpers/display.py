@@ -24,6 +24,8 @@ __all__ = [
     "plot_epsilon_sweep",
     "plot_filter_statistics",
     "plot_filters",
+    "plot_gabor_calibration",
+    "plot_gabor_fits",
     "plot_gradient_check",
     "plot_hyperparameter_sweep",
     "plot_kl_penalty",
@@ -311,11 +313,15 @@ def plot_cost_history(*histories, labels=None, ax=None):
 
 
 def plot_filter_statistics(stats):
-    """Two panels: ``rho_hat`` per hidden unit against the target, and the edge measures.
+    """Two panels: ``rho_hat`` per hidden unit against the target, and the Gabor-fit measures.
+
+    The right panel places each filter by its stripes across (``n_x``) and its envelope along
+    the stripes relative to the room the patch leaves (``1.18 sigma_y / reach``: at most 1 when
+    the envelope falls to half its peak inside the patch); localized edges are green.
 
     Parameters
     ----------
-    stats : ufldl_helpers.sparse_autoencoder.FilterStatistics
+    stats : ufldl_helpers.filters.FilterStatistics
 
     Returns
     -------
@@ -337,42 +343,152 @@ def plot_filter_statistics(stats):
     else:
         left.set_axis_off()
         left.text(0.5, 0.5, "no data: rho_hat not computed", ha="center", va="center")
-    edge = stats.edge_like
-    right.scatter(stats.orientation[edge], stats.localization[edge], color="tab:green",
-                  label=f"edge-like ({stats.n_edge_like})")
-    right.scatter(stats.orientation[~edge], stats.localization[~edge], color="tab:red",
-                  marker="x", label=f"not edge-like ({stats.n_filters - stats.n_edge_like})")
-    right.axvline(stats.orientation_threshold, color="k", ls=":")
-    right.axhline(stats.localization_threshold, color="k", ls=":")
-    right.set_xlim(0, 1)
-    right.set_xlabel("orientation concentration")
-    right.set_ylabel("localization")
-    right.set_title("Edge measures of each filter")
-    right.legend(loc="upper left", fontsize="small")
+    _plot_gabor_measures(stats.gabor, right)
+    fig.tight_layout()
+    return fig
+
+
+def _plot_gabor_measures(fit, ax, label: str | None = None, marker=None):
+    """n_x against the envelope's length along the stripes relative to the patch's room."""
+    length = np.minimum(fit.envelope_length, 3.0)  # an unbounded envelope drawn at the top
+    edge = fit.localized_edge
+    groups = ((edge, "tab:green", "o", "localized edge"),
+              (~edge, "tab:red", "x", "not localized edge"))
+    for mask, color, default_marker, name in groups:
+        if np.any(mask):
+            ax.scatter(np.minimum(fit.n_x[mask], 2.0), length[mask], color=color,
+                       marker=marker or default_marker,
+                       label=f"{label or name} ({np.count_nonzero(mask)})")
+    ax.axvline(fit.nx_max, color="k", ls=":")
+    ax.axhline(1.0, color="k", ls=":")
+    ax.set_xlim(0, 2.05)
+    ax.set_ylim(0, 3.1)
+    ax.set_xlabel("n_x = sigma_x f (stripes across; >= 2 drawn at 2)")
+    ax.set_ylabel("envelope along stripes / room in patch")
+    ax.set_title(f"Gabor fits: {fit.n_localized_edges} of {fit.n_filters} localized edges")
+    ax.legend(loc="upper right", fontsize="small")
+
+
+def plot_gabor_fits(filters, fit=None, cols: int = 5):
+    """Each filter next to its fitted Gabor, labelled with R^2 and n_x; localized edges boxed
+    in green, the others in red.
+
+    Parameters
+    ----------
+    filters : (n_filters, p*p) ndarray or TrainingResult
+        E.g. ``W1``.
+    fit : ufldl_helpers.filters.GaborFit, optional
+        Computed by :func:`ufldl_helpers.filters.fit_gabors` when omitted.
+    cols : int
+        Filter-and-fit pairs per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from ufldl_helpers.filters import fit_gabors
+
+    filters = check_array(getattr(filters, "W1", filters), "filters")
+    fit = fit_gabors(filters) if fit is None else fit
+    n = fit.n_filters
+    p = fit.models.shape[1]
+    if filters.shape[0] != n:
+        raise ValueError(f"fit holds {n} filters but filters has {filters.shape[0]} rows")
+    cols = min(check_scalar(cols, "cols", low=1, integer=True), n)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, 2 * cols, figsize=(2.0 * cols, 1.25 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for k in range(n):
+        mean = filters[k].mean()  # filter and fit on one gray scale
+        image, model = filters[k].reshape(p, p) - mean, fit.models[k] - mean
+        scale = np.abs(image).max() or 1.0
+        color = "tab:green" if fit.localized_edge[k] else "tab:red"
+        pair = axes[k // cols, 2 * (k % cols):2 * (k % cols) + 2]
+        for ax, shown in zip(pair, (image, model), strict=True):
+            ax.set_axis_on()
+            ax.imshow(shown / scale, cmap="gray", vmin=-1, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_color(color)
+                spine.set_linewidth(2)
+        pair[0].set_title(f"{k}: R2 {fit.r2[k]:.2f}", fontsize=7)
+        pair[1].set_title(f"n_x {fit.n_x[k]:.2f}", fontsize=7)
+    fig.suptitle(f"Filters (left) and fitted Gabors (right): {fit.n_localized_edges} of {n} "
+                 f"localized edges ({fit.criterion()})", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_gabor_calibration(calibration):
+    """The localized-edge criterion on synthetic filters of known kind: one example of each
+    kind, and where every fit falls in the plane of :func:`plot_filter_statistics`.
+
+    Parameters
+    ----------
+    calibration : ufldl_helpers.filters.GaborCalibration
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    kinds = list(calibration.fits)
+    fig = plt.figure(figsize=(10, 3.8))
+    grid = fig.add_gridspec(len(kinds), 2, width_ratios=(1, 3.5))
+    markers = ("o", "s", "x", "^", "v", "D")
+    scatter = fig.add_subplot(grid[:, 1])
+    for row, kind in enumerate(kinds):
+        ax = fig.add_subplot(grid[row, 0])
+        example = calibration.patches[kind][0]
+        ax.imshow(example, cmap="gray")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        count, total = calibration.counts[kind]
+        ax.set_ylabel(f"{count}/{total}", rotation=0, ha="right", va="center", fontsize=8)
+        ax.set_title(kind, fontsize=8)
+        fit = calibration.fits[kind]
+        scatter.scatter(np.minimum(fit.n_x, 2.0), np.minimum(fit.envelope_length, 3.0),
+                        marker=markers[row % len(markers)], s=18, label=f"{kind} ({count} of "
+                        f"{total} counted)")
+    fit = calibration.fits[kinds[0]]
+    scatter.axvline(fit.nx_max, color="k", ls=":")
+    scatter.axhline(1.0, color="k", ls=":")
+    scatter.set_xlim(0, 2.05)
+    scatter.set_ylim(0, 3.1)
+    scatter.set_xlabel("n_x = sigma_x f (>= 2 drawn at 2)")
+    scatter.set_ylabel("envelope along stripes / room in patch")
+    scatter.set_title(f"Counted: lower left, R^2 >= {fit.r2_min:g} and polarity balance >= "
+                      f"{fit.balance_min:g}", fontsize=9)
+    scatter.legend(fontsize="small", loc="upper right")
     fig.tight_layout()
     return fig
 
 
 def plot_filters(W1, title: str | None = None, ax=None):
-    """A first layer's filters as a mosaic, titled with how many are edge-like.
+    """A first layer's filters as a mosaic, titled with how many are localized edges.
 
     Parameters
     ----------
     W1 : (hidden_size, visible_size) ndarray or TrainingResult
     title : str, optional
-        First line of the title; the second says "N of H edge-like"
-        (:func:`ufldl_helpers.sparse_autoencoder.filter_statistics`).
+        First line of the title; the second says "N of H localized edges"
+        (:func:`ufldl_helpers.filters.fit_gabors`).
     ax : matplotlib.axes.Axes, optional
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    from ufldl_helpers.sparse_autoencoder import filter_statistics
+    from ufldl_helpers.filters import fit_gabors
 
     W1 = getattr(W1, "W1", W1)
-    stats = filter_statistics(W1)
-    count = f"{stats.n_edge_like} of {stats.n_filters} edge-like"
+    fit = fit_gabors(W1)
+    count = f"{fit.n_localized_edges} of {fit.n_filters} localized edges"
     return display_network(np.asarray(W1).T, ax=ax,
                            title=count if title is None else f"{title}\n{count}")
 
@@ -383,7 +499,7 @@ def plot_hyperparameter_sweep(sweep, names=None):
     Parameters
     ----------
     sweep : dict name -> dict value -> TrainingResult
-        From :func:`ufldl_helpers.sparse_autoencoder.hyperparameter_sweep`.
+        From :func:`ufldl_helpers.training.hyperparameter_sweep`.
     names : list of str, optional
         Rows to show (default: all).
 

@@ -30,7 +30,8 @@ import scipy.optimize
 from ufldl_helpers._validation import check_array, check_rng, check_scalar
 from ufldl_helpers.activations import sigmoid
 from ufldl_helpers.data import load_mnist
-from ufldl_helpers.sparse_autoencoder import initialize_parameters, limit_blas_threads
+from ufldl_helpers.sparse_autoencoder import initialize_parameters
+from ufldl_helpers.training import limit_blas_threads
 
 __all__ = [
     "POSTED",
