@@ -12,6 +12,12 @@ For each cost function and number of examples m, in one process, it times
 * ``directional_check`` (5 random directions),
 * ``check_gradient(method="complex")`` when the cost accepts complex input,
 * ``scipy.optimize.check_grad`` (the named peer: forward differences, eps = 1.49e-8),
+* the old default's work: two probe calls and UFLDL's plain central-difference loop
+  (``numerical_gradient``), against which the default ``check_gradient`` (which re-estimates
+  by Richardson extrapolation only the coordinates that decide a failing check) must stay
+  within 1.3x on a correct gradient (issue 11),
+* a small tanh network whose plain central difference misses 1e-9: the cost when the
+  refinement runs, against the old default with and without its doctor's rerun,
 
 and prints wall time, the achieved relative error ``norm(n - g) / norm(n + g)`` and the time
 ratio against scipy. Costs: the UFLDL sparse autoencoder (``ufldl_helpers.sparse_autoencoder``,
@@ -37,7 +43,7 @@ import numpy as np
 import scipy.optimize
 from threadpoolctl import threadpool_limits
 
-from ufldl_helpers.gradcheck import check_gradient, directional_check
+from ufldl_helpers.gradcheck import check_gradient, directional_check, numerical_gradient
 from ufldl_helpers.network import initialize_mlp, mlp_cost, mlp_cost_and_grad
 
 VISIBLE, HIDDEN = 64, 25
@@ -78,6 +84,14 @@ def problems(m: int):
     return out
 
 
+def old_default(fun, cost_only, theta):
+    """The work of the old default check: two probe calls and the plain central loop."""
+    fun(theta.copy())
+    fun(theta.copy())
+    n = numerical_gradient(fun, theta, cost_only=cost_only)
+    return n
+
+
 def timed(f, *args, **kwargs):
     start = time.perf_counter()
     result = f(*args, **kwargs)
@@ -95,8 +109,14 @@ def bench_one(name, fun, cost_only, theta, complex_ok, m, full_large) -> None:
         t_sp, gap = timed(scipy.optimize.check_grad, cost, lambda t: fun(t)[1], theta)
         # check_grad returns norm(n - g); n ~ g, so norm(n + g) ~ 2 norm(g).
         rows.append(("scipy.optimize.check_grad", t_sp, gap / (2 * np.linalg.norm(grad))))
+        t_old, n = timed(old_default, fun, cost_only, theta)
+        rows.append(("old default (plain central loop)", t_old,
+                     np.linalg.norm(n - grad) / np.linalg.norm(n + grad)))
         t, r = timed(check_gradient, fun, theta, cost_only=cost_only)
         rows.append(("check_gradient, full central", t, r.relative_error))
+        print(f"  check_gradient / old default: {t / t_old:.2f}x (plain error "
+              f"{r.plain_relative_error:.1e}, {r.n_refined} coordinates refined, "
+              f"passed={r.passed})")
         if complex_ok:
             t, r = timed(check_gradient, fun, theta, method="complex", cost_only=cost_only)
             rows.append(("check_gradient, full complex step", t, r.relative_error))
@@ -110,6 +130,43 @@ def bench_one(name, fun, cost_only, theta, complex_ok, m, full_large) -> None:
         print(f"  {label:<36}{t:10.3f}s{err:12.1e}{ratio}")
 
 
+def bench_refinement(repeats: int = 200) -> None:
+    """A small correct tanh network whose plain central difference misses 1e-9 (issue 11).
+
+    The old default failed it; its doctor then re-ran the failing blocks at epsilon / 2 to say
+    "truncation", i.e. about twice the plain loop. The new default refines only the deciding
+    coordinates and passes.
+    """
+    rng = np.random.default_rng(3)
+    sizes = (3, 4, 2)
+    X, Y = rng.normal(size=(3, 5)), rng.integers(0, 2, size=5)
+    theta = initialize_mlp(sizes, rng=rng) * 8
+
+    def fun(t):
+        return mlp_cost_and_grad(t, sizes, X, Y, hidden_activation="tanh")
+
+    def cost(t):
+        return mlp_cost(t, sizes, X, Y, hidden_activation="tanh")
+
+    def old_with_doctor():
+        old_default(fun, cost, theta)
+        numerical_gradient(fun, theta, 0.5e-4, cost_only=cost)
+
+    t_old = min(timed(lambda: [old_default(fun, cost, theta) for _ in range(repeats)])[0]
+                for _ in range(3))
+    t_doc = min(timed(lambda: [old_with_doctor() for _ in range(repeats)])[0] for _ in range(3))
+    t_new, r = min((timed(lambda: [check_gradient(fun, theta, cost_only=cost)
+                                   for _ in range(repeats)]) for _ in range(3)),
+                   key=lambda x: x[0])
+    r = r[-1]
+    print(f"\ntanh 3-4-2, weights x8, {theta.size} parameters ({repeats} checks each)")
+    print(f"  plain central difference {r.plain_relative_error:.1e} (misses 1e-9); "
+          f"check_gradient: {r.relative_error:.1e}, passed={r.passed}, "
+          f"{r.n_refined} of {theta.size} coordinates refined")
+    print(f"  check_gradient / old default's plain loop:          {t_new / t_old:.2f}x")
+    print(f"  check_gradient / old default with its doctor's rerun: {t_new / t_doc:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, nargs="+", default=[10, 10000])
@@ -120,6 +177,7 @@ def main() -> None:
         for m in args.examples:
             for problem in problems(m):
                 bench_one(*problem, m=m, full_large=not args.skip_full_large)
+        bench_refinement()
 
 
 if __name__ == "__main__":

@@ -2,21 +2,28 @@
 
 Run from the repository root (needs the ``bench`` extra, torch)::
 
-    PYTHONPATH=$PWD python benchmarks/bench_sparse_autoencoder.py [--threads 1] [--quick]
+    PYTHONPATH=$PWD python benchmarks/bench_sparse_autoencoder.py [--threads 2] [--quick]
+        [--load 2]
+
+``--load N`` starts N CPU-bound processes beside the benchmark (a busy laptop) and stops them
+at the end.
 
 What it measures (interleaved repeats, medians; the spread is printed so noise is visible):
 
 1. one cost+grad evaluation at UFLDL size (64-25, m=10000) and MNIST size (784-196,
-   m=10000), float64 and float32, ours vs torch autograd, after asserting both give the same
-   cost and gradient;
+   m=10000), float64 and float32, torch autograd (``--threads`` threads) vs ours with
+   training's BLAS thread policy (:func:`ufldl_helpers.training.with_blas_threads`), and ours
+   with 1 and with ``--threads`` threads fixed, after asserting both give the same cost and
+   gradient;
 2. at MNIST size, the fraction of this machine's GEMM throughput that one evaluation reaches:
    time of the evaluation's five GEMMs alone (same shapes, same run) / time of the evaluation;
 3. training: UFLDL's default (400 L-BFGS-B iterations on 10000 natural-image patches) and
    100 iterations at MNIST size, ours vs the torch twin behind the same optimizer.
 
 Thread pools: torch's OpenMP threads are told not to spin (``OMP_WAIT_POLICY=PASSIVE``, set
-before torch is imported), numpy's BLAS and torch use ``--threads`` threads, and scipy's own
-OpenBLAS gets one thread during training (:func:`limit_blas_threads`).
+before torch is imported), numpy's BLAS and torch use ``--threads`` threads (default: all
+cores) unless a column says otherwise, and scipy's own OpenBLAS gets one thread during
+training (:func:`limit_blas_threads`).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,6 +45,12 @@ from threadpoolctl import threadpool_limits
 
 from ufldl_helpers import sparse_autoencoder as sae
 from ufldl_helpers.data import load_mnist, load_natural_images, sample_patches
+from ufldl_helpers.training import (
+    _blas_pools,
+    limit_blas_threads,
+    train_sparse_autoencoder,
+    with_blas_threads,
+)
 
 HYPER = {"ufldl": (1e-4, 0.01, 3.0), "mnist": (3e-3, 0.1, 3.0)}  # lambda_, rho, beta
 SIZES = {"ufldl": (64, 25), "mnist": (784, 196)}
@@ -129,26 +143,48 @@ def gemm_only(v, h, m, dtype):
     return run, flops
 
 
-def bench_evaluations(repeats: dict) -> dict:
+def fixed_threads(fun, threads):
+    _, pools = _blas_pools()
+
+    def run():
+        with pools.limit(limits=threads):
+            return fun()
+    return run
+
+
+def bench_evaluations(repeats: dict, threads: int, sizes=tuple(SIZES)) -> dict:
     print("\n== one cost+grad evaluation, m = 10000 (median over interleaved repeats) ==")
-    print(f"{'size':<14}{'dtype':<9}{'ours':<36}{'torch autograd':<36}{'torch/ours':>10}"
+    print(f"ours: training's thread policy (threads it settled on); torch: {threads} threads")
+    print(f"{'size':<14}{'dtype':<9}{'ours (policy)':<36}{'ours, 1 thread':<22}"
+          f"{f'ours, {threads} threads':<22}{'torch autograd':<36}{'torch/ours':>10}"
           f"{'max rel. diff':>15}")
     medians = {}
-    for name, (v, h) in SIZES.items():
+    for name in sizes:
+        v, h = SIZES[name]
         data64 = dataset(name)
         for dtype in (np.float64, np.float32):
             data = data64.astype(dtype)
             theta = sae.initialize_parameters(h, v, rng=0, dtype=dtype)
+            theta64 = theta.astype(np.float64)
             f_ours = ours(data, v, h, *HYPER[name])
+            lambda_, rho, beta = HYPER[name]
+            policy = with_blas_threads(sae.objective(data, h, lambda_=lambda_,
+                                                     sparsity_param=rho, beta=beta))
             f_torch = TorchTwin(data, v, h, *HYPER[name])
             diff = check_same(f_ours(theta), f_torch(theta), dtype, (name, dtype))
-            fs = {"ours": lambda f=f_ours, t=theta: f(t), "torch": lambda f=f_torch, t=theta: f(t)}
+            check_same(policy(theta64), f_torch(theta), dtype, (name, dtype, "policy"))
+            fs = {"policy": lambda p=policy, t=theta64: p(t),
+                  "1": fixed_threads(lambda f=f_ours, t=theta: f(t), 1),
+                  "n": fixed_threads(lambda f=f_ours, t=theta: f(t), threads),
+                  "torch": lambda f=f_torch, t=theta: f(t)}
             interleaved(fs, 1)  # warm-up
             ts = interleaved(fs, repeats[name])
             med = {k: statistics.median(t) for k, t in ts.items()}
             medians[(name, np.dtype(dtype).name)] = med
-            print(f"{f'{name} {v}-{h}':<14}{np.dtype(dtype).name:<9}{summary(ts['ours']):<36}"
-                  f"{summary(ts['torch']):<36}{med['torch'] / med['ours']:>9.2f}x"
+            print(f"{f'{name} {v}-{h}':<14}{np.dtype(dtype).name:<9}"
+                  f"{summary(ts['policy']) + f' [{policy.best}]':<36}"
+                  f"{med['1'] * 1e3:7.1f} ms{'':<12}{med['n'] * 1e3:7.1f} ms{'':<12}"
+                  f"{summary(ts['torch']):<36}{med['torch'] / med['policy']:>9.2f}x"
                   f"{diff:>15.1e}")
     return medians
 
@@ -178,7 +214,7 @@ def train_with(fun, theta0, dtype, max_iter):
         return float(cost), grad.astype(np.float64, copy=False)
 
     start = time.perf_counter()
-    with sae.limit_blas_threads():
+    with limit_blas_threads():
         res = scipy.optimize.minimize(f64, theta0, jac=True, method="L-BFGS-B",
                                       options={"maxiter": max_iter})
     return time.perf_counter() - start, res
@@ -214,7 +250,7 @@ def bench_training(repeats: int, mnist_torch: bool) -> None:
                          " (wall times not comparable: different iteration counts)"))
         if name == "ufldl":  # the library entry point, with its own thread policy
             for dtype in (np.float64, np.float32):
-                result = sae.train_sparse_autoencoder(data64.astype(dtype), h, max_iter=max_iter,
+                result = train_sparse_autoencoder(data64.astype(dtype), h, max_iter=max_iter,
                                                       rng=0, progress=False)
                 print(f"  train_sparse_autoencoder ({np.dtype(dtype).name}): "
                       f"{result.wall_time:.2f} s, {result.n_iterations} iterations, "
@@ -223,10 +259,14 @@ def bench_training(repeats: int, mnist_torch: bool) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads for numpy's BLAS and torch (default: %(default)s; the "
-                             "machine is shared)")
-    parser.add_argument("--quick", action="store_true", help="fewer repeats, no training")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(),
+                        help="threads for numpy's BLAS and torch (default: all cores, "
+                             "%(default)s)")
+    parser.add_argument("--size", choices=tuple(SIZES), action="append",
+                        help="evaluate at this size only (repeatable; default: both)")
+    parser.add_argument("--load", type=int, default=0,
+                        help="CPU-bound processes to run beside the benchmark (default: none)")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, evaluations only")
     parser.add_argument("--repeats", type=int, default=None,
                         help="repeats at UFLDL size (MNIST size: a fifth; default 40, quick 10)")
     parser.add_argument("--mnist-torch", action="store_true",
@@ -239,12 +279,22 @@ def main(argv=None) -> int:
     repeats = {"ufldl": 10, "mnist": 3} if args.quick else {"ufldl": 40, "mnist": 7}
     if args.repeats is not None:
         repeats = {"ufldl": args.repeats, "mnist": max(3, args.repeats // 5)}
-    with threadpool_limits(args.threads, user_api="blas"):
-        bench_evaluations(repeats)
-        bench_roofline(repeats["mnist"])
-        if not args.quick:
-            bench_training(3, args.mnist_torch)
-    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(args.load)]
+    try:
+        if busy:
+            time.sleep(2)  # let them take their cores
+            print(f"{len(busy)} CPU-bound processes started beside the benchmark")
+        with threadpool_limits(args.threads, user_api="blas"):
+            bench_evaluations(repeats, args.threads, args.size or tuple(SIZES))
+            if not args.quick:
+                bench_roofline(repeats["mnist"])
+                bench_training(3, args.mnist_torch)
+        print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
+    finally:
+        for process in busy:
+            process.terminate()
+            process.wait()
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Document 001: L-BFGS-B stops at iteration 0 because the objective ignores its argument."""
+"""The L-BFGS-B post: L-BFGS-B stops at iteration 0 because the objective ignores its argument."""
 
 import numpy as np
 import pytest
@@ -134,3 +134,48 @@ def test_bad_input_is_refused(problem):
         lb.objective(theta, 784, 10, LAMBDA, data[:-1])
     with pytest.raises(ValueError, match="maxls"):
         lb.train(theta, 784, 10, LAMBDA, data, maxls=0)
+
+
+def test_line_search_trials_pass_sufficient_decrease_late_and_curvature_never(problem):
+    theta, data = problem
+    tr = lb.line_search_trials(theta, 784, 10, LAMBDA, data)
+    assert tr["result"].nfev == 21 and tr["t"].size == 20
+    g0 = lb.autoencoder_cost_and_grad(theta, 784, 10, LAMBDA, data)[1]
+    assert tr["t"][0] == pytest.approx(1 / np.linalg.norm(g0), rel=1e-12)  # first step 1/|d|
+    assert tr["t"].min() < 1e-12
+    np.testing.assert_array_equal(tr["f"], tr["f0"])  # J ignores its argument
+    np.testing.assert_array_equal(tr["slope"], tr["slope0"])  # so g(t)'d = g(0)'d exactly
+    assert not tr["curvature"].any()
+    # Sufficient decrease passes exactly where the required decrease is below half an ulp.
+    np.testing.assert_array_equal(tr["sufficient_decrease"], tr["required"] < tr["ulp"] / 2)
+    assert tr["sufficient_decrease"][-1] and not tr["sufficient_decrease"][0]
+
+
+def test_line_search_of_the_fixed_objective_accepts_its_first_trial(problem):
+    theta, data = problem
+    tr = lb.line_search_trials(theta, 784, 10, LAMBDA, data, fixed=True)
+    assert tr["t"].size >= 1
+    assert tr["sufficient_decrease"][-1] and tr["curvature"][-1]
+    assert tr["f"][-1] < tr["f0"]
+
+
+def test_the_posts_numbers_give_lambda_and_ours_do_too(problem):
+    np.testing.assert_allclose(
+        lb.weight_decay_ratio(lb.POSTED["jac_first"], lb.POSTED["x_first"]), 1e-4, rtol=1e-6)
+    theta, data = problem
+    assert not data[:3].any()  # the top-left pixels are blank in every digit
+    g = lb.autoencoder_cost_and_grad(theta, 784, 10, LAMBDA, data)[1]
+    np.testing.assert_allclose(lb.weight_decay_ratio(g[:3], theta[:3]), LAMBDA, rtol=1e-12)
+    assert not theta[-3:].any()  # the initial biases are 0, as the post's x ends
+    with pytest.raises(ValueError, match="nonzero"):
+        lb.weight_decay_ratio([1.0], [0.0])
+
+
+@pytest.mark.parametrize("message, reason", [
+    (b"ABNORMAL_TERMINATION_IN_LNSRCH", "ABNORMAL"), ("ABNORMAL: ", "ABNORMAL"),
+    ("CONVERGENCE: NORM_OF_PROJECTED_GRADIENT_<=_PGTOL", "CONVERGENCE"),
+    ("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL", "CONVERGENCE"),
+    ("STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT", "STOP")])
+def test_stop_reason_is_stable_across_scipy_wordings(message, reason):
+    import scipy.optimize
+    assert lb.stop_reason(scipy.optimize.OptimizeResult(message=message)) == reason

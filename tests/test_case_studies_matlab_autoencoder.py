@@ -1,4 +1,4 @@
-"""Document 000: the MATLAB autoencoder (transposed gradients, wrong matrix, row-vector cost)."""
+"""The MATLAB autoencoder post (transposed gradients, wrong matrix, row-vector cost)."""
 
 import numpy as np
 import pytest
@@ -203,3 +203,52 @@ def test_bad_input_is_refused(reduced):
         ma.gradients(x, encoder, decoder.T)
     with pytest.raises(ValueError, match="indices"):
         ma.decoder_check(x, encoder, decoder, [decoder.size])
+
+
+def test_matlab_fprintf_cycles_the_format_and_stops_at_a_conversion_without_data():
+    assert ma.matlab_fprintf("%d: %f\n", 1, 0.5) == "1: 0.500000\n"
+    # Five numbers for a two-conversion format: three lines, the last cut after its literal.
+    assert ma.matlab_fprintf("%d: %f\n", [1, 2, 3, 4, 5]) == (
+        "1: 2.000000\n3: 4.000000\n5: ")
+    # %d of a non-integer becomes %e; arrays are flattened column by column.
+    assert ma.matlab_fprintf("%d %f|", np.array([[0.25, 1.0]])) == "2.500000e-01 1.000000|"
+    assert ma.matlab_fprintf("%d|", np.array([[1, 2], [3, 4]])) == "1|3|2|4|"
+    with pytest.raises(ValueError, match="%d and %f"):
+        ma.matlab_fprintf("%s", 1)
+    with pytest.raises(TypeError, match="fmt"):
+        ma.matlab_fprintf(3, 1)
+
+
+def test_one_image_prints_the_posts_single_line(reduced):
+    x, encoder, decoder, _ = reduced
+    grad_i, text = ma.posted_check_output(x, encoder, decoder, 3)
+    numerical, analytic = ma.decoder_check(x, encoder, decoder, [3])
+    assert np.isscalar(grad_i)
+    assert text == ma.format_check_lines([3], numerical, analytic) + "\n"
+
+
+def test_a_batch_raises_nothing_and_spreads_a_row_over_many_lines(reduced):
+    # Bug D's real symptom: grad_i is a 1 x V row with one non-zero entry (the perturbed
+    # weight's output column), and fprintf prints 1 + V + 1 + V numbers, 4 per line.
+    _, encoder, decoder, _ = reduced
+    batch = np.random.default_rng(3).random((4, V))
+    for i in (0, 7, decoder.size - 1):
+        grad_i, text = ma.posted_check_output(batch, encoder, decoder, i)
+        assert grad_i.shape == (1, V)
+        assert np.flatnonzero(grad_i).tolist() == [i // H]  # column of decoder(:)'s entry i
+        assert len(text.splitlines()) == int(np.ceil((2 * V + 2) / 4))
+        assert text.startswith(f"{i + 1}: ")
+    fixed, text = ma.posted_check_output(batch, encoder, decoder, 0, fixes="D")
+    assert np.isscalar(fixed) and text.count("\n") == 1
+
+
+def test_bug_b_gives_a_ratio_constant_across_pixels_for_each_hidden_unit(reduced):
+    x, encoder, decoder, _ = reduced
+    ratio = ma.encoder_ratio(x, encoder, decoder, "AC")
+    assert ratio.shape == (V, H)
+    spread = np.ptp(ratio, axis=0) / np.abs(ratio).mean(axis=0)
+    assert np.all(spread < 1e-6)
+    assert np.ptp(ratio[0]) > 0.1  # a different constant per hidden unit
+    np.testing.assert_allclose(ma.encoder_ratio(x, encoder, decoder, "ABC"), 1, rtol=1e-6)
+    with pytest.raises(ValueError, match="'C'"):
+        ma.encoder_ratio(x, encoder, decoder, "AB")

@@ -1,4 +1,4 @@
-"""Document 003: softmax output, gradients off by ~1.5x (Octave network, checkNNGradients)."""
+"""The softmax post: softmax output, gradients off by ~1.5x (Octave network, checkNNGradients)."""
 
 import numpy as np
 import pytest
@@ -161,3 +161,23 @@ def test_bad_options_are_refused():
         s.nn_cost_function(theta, 3, 5, 3, X, y - 1, 0.0)
     with pytest.raises(ValueError, match="nn_params"):
         s.nn_cost_function(theta[:-1], 3, 5, 3, X, y, 0.0)
+
+
+@pytest.mark.parametrize("output, loss, canonical", [
+    ("sigmoid", "cross_entropy", True), ("softmax", "cross_entropy", True),
+    ("linear", "squared_error", True), ("sigmoid", "squared_error", False),
+    ("softmax", "squared_error", False)])
+def test_delta3_is_a3_minus_y_exactly_for_the_canonical_link_pairs(output, loss, canonical):
+    for seed in range(3):
+        assert s.delta3_is_a3_minus_y(output, loss, rng=seed) is canonical
+
+
+@pytest.mark.parametrize("hidden, at_zero", [("sigmoid", 1.0), ("tanh", 4.0),
+                                             ("softplus", 2.0)])
+def test_theta1_error_is_r_minus_1_over_r_plus_1(hidden, at_zero):
+    assert s.derivative_ratio(hidden, [0.0])[0] == pytest.approx(at_zero)
+    r = s.derivative_ratio(hidden)
+    assert r.shape == (5, 5)
+    err = check(activation_type=hidden, output="softmax", fixes=("cost",)).block_errors["Theta1"]
+    bounds = (r - 1) / (r + 1)
+    assert bounds.min() - 1e-9 <= err <= bounds.max() + 1e-9

@@ -1,4 +1,4 @@
-"""Document 002: a gradient check differentiates the cost, which depends on the targets."""
+"""The targets post: a gradient check differentiates the cost, which depends on the targets."""
 
 import numpy as np
 import pytest

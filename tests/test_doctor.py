@@ -1,5 +1,6 @@
 """One deliberately broken function per doctor finding, and no findings for correct ones."""
 
+import functools
 import numbers
 
 import numpy as np
@@ -8,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mlp_data import random_inputs_and_targets
 
-from ufldl_helpers import activations, doctor
+from ufldl_helpers import activations, doctor_signatures, finite_differences, gradcheck_core
 from ufldl_helpers.case_studies import matlab_autoencoder as ma
 from ufldl_helpers.gradcheck import Finding, check_gradient, diagnose
 from ufldl_helpers.network import initialize_mlp, mlp_cost_and_grad, mlp_layout
@@ -217,9 +218,12 @@ def test_transposed_found_from_a_sample():
     assert report.finding_names == {"transposed"} and f.blocks == ("W",)
     assert "sampled entries" in f.message and f.evidence["error_reordered"] < 1e-8
     extra = f.evidence["extra_coordinates"]
-    assert 0 < extra <= doctor.MAX_PARTNER_PROBES
-    # probes + the check + at most 41 kink probes + two per partner coordinate
-    assert fun.calls <= 2 + 2 * 200 + 4 * doctor.MAX_KINK_PROBES + 1 + 2 * extra
+    assert 0 < extra <= doctor_signatures.MAX_PARTNER_PROBES
+    # probes + the check + its first Richardson batch + the noise probe + at most 41 kink
+    # probes + two per partner coordinate
+    noise_probe = 2 * (2 * finite_differences.NOISE_POINTS + 1)
+    assert fun.calls <= (2 + 2 * 200 + 2 * gradcheck_core.FIRST_BATCH + noise_probe
+                         + 4 * doctor_signatures.MAX_KINK_PROBES + 1 + 2 * extra)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -370,12 +374,34 @@ def test_missing_regularization(factor, phrase):
     np.testing.assert_allclose(f.evidence["coefficient"], factor * LAMBDA, rtol=1e-6)
 
 
-def test_missing_regularization_needs_lambda():
+@pytest.mark.parametrize("factor", [1.0, 0.5, -1.0])
+def test_missing_regularization_is_named_without_lambda(factor):
     fun, theta, layout = net()
-    broken = edit_grad(fun, layout, lambda g, t: g["W2"].__isub__(LAMBDA * t["W2"]))
-    report = check_gradient(broken, theta, blocks=layout)  # no lambda_: no claim about decay
-    assert "missing_regularization" not in report.finding_names
-    assert not report.passed
+    broken = edit_grad(fun, layout, lambda g, t: g["W2"].__isub__(factor * LAMBDA * t["W2"]))
+    report = check_gradient(broken, theta, blocks=layout)  # no lambda_: inferred from the fit
+    f = only(report, "missing_regularization")
+    assert report.finding_names == {"missing_regularization"} and f.blocks == ("W2",)
+    np.testing.assert_allclose(f.evidence["coefficient"], factor * LAMBDA, rtol=1e-6)
+    assert "inferred" in f.message and "lambda_" not in f.evidence
+    assert ("lacks a weight-decay term" if factor > 0 else "more weight decay") in f.message
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_regularized_bias_is_named_without_lambda(sign):
+    fun, theta, layout = net()
+    broken = edit_grad(fun, layout, lambda g, t: g["b1"].__iadd__(sign * 0.3 * t["b1"]))
+    report = check_gradient(broken, theta, blocks=layout)
+    f = only(report, "regularized_bias")
+    assert report.finding_names == {"regularized_bias"} and f.blocks == ("b1",)
+    np.testing.assert_allclose(f.evidence["coefficient"], -sign * 0.3, rtol=1e-6)
+
+
+def test_a_lambda_that_disagrees_with_the_fit_is_reported_not_confirmed():
+    fun, theta, layout = net()
+    broken = edit_grad(fun, layout, lambda g, t: g["W2"].__isub__(0.37 * t["W2"]))
+    f = only(run(broken, theta, layout), "missing_regularization")
+    assert "inferred" in f.message and "as given" not in f.message
+    np.testing.assert_allclose(f.evidence["ratio_to_lambda"], 3.7, rtol=1e-6)
 
 
 def test_regularized_bias_in_gradient():
@@ -513,3 +539,57 @@ def test_single_entry_blocks_join_the_common_scale_but_are_never_fit_alone():
     report = run(edit_grad(fun, layout, lambda g, t: g["b2"].__imul__(3.0)), theta, layout)
     assert "scaled" not in report.finding_names  # one number cannot show a constant factor
     assert only(report, "localized").blocks == ("b2",)
+
+
+def _float32_inside(fun):
+    """A float32 model wrapped for scipy: float32 arithmetic, float64 in and out."""
+
+    def wrapped(t):
+        cost, grad = fun(t.astype(np.float32))
+        return float(cost), np.asarray(grad, dtype=np.float64)
+
+    return wrapped
+
+
+PRECISIONS = {
+    "float32 cost in float64": lambda fun: _float32_inside(fun),
+    "float32 gradient": lambda fun: (lambda t: (fun(t)[0], fun(t)[1].astype(np.float32))),
+    "float16 gradient": lambda fun: (lambda t: (fun(t)[0], fun(t)[1].astype(np.float16))),
+}
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("kind", sorted(PRECISIONS))
+def test_low_precision_is_named_from_the_measured_noise_and_nothing_else(kind, activation, seed):
+    fun, theta, layout = net(seed, activation=activation, m=20)
+    if kind == "float32 cost in float64":  # the same network computed in float32
+        X, Y = random_inputs_and_targets(SIZES, 20, "softmax", np.random.default_rng(seed))
+        X32 = X.astype(np.float32)
+        fun = functools.partial(mlp_cost_and_grad, layer_sizes=SIZES, X=X32, Y=Y,
+                                lambda_=LAMBDA, hidden_activation=activation)
+    report = run(PRECISIONS[kind](fun), theta, layout)
+    assert not report.passed
+    assert report.finding_names == {"low_precision"}, report
+    f = only(report, "low_precision")
+    assert "float64" in f.message and f.evidence["expected_error"] > report.tol
+    if kind == "float32 cost in float64":
+        assert 1e-9 < f.evidence["relative_noise"] < 1e-5  # measured, though theta is float64
+
+
+def test_the_sparse_autoencoder_cost_in_float32_is_low_precision_not_a_kink():
+    from ufldl_helpers.sparse_autoencoder import initialize_parameters, sparse_autoencoder_cost
+
+    rng = np.random.default_rng(0)
+    data = rng.uniform(0.1, 0.9, size=(16, 30)).astype(np.float32)
+    theta = initialize_parameters(5, 16, rng=0)
+    fun = _float32_inside(lambda t: sparse_autoencoder_cost(t, 16, 5, 1e-4, 0.01, 3.0, data))
+    report = check_gradient(fun, theta, indices=60, rng=0)
+    assert report.finding_names == {"low_precision"}, report
+
+
+@pytest.mark.parametrize("kind", sorted(PRECISIONS))
+def test_a_real_bug_in_low_precision_is_still_named(kind):
+    fun, theta, layout = net(0)
+    twice = PRECISIONS[kind](lambda t: (fun(t)[0], 2 * fun(t)[1]))
+    assert {"low_precision", "scaled"} <= run(twice, theta, layout).finding_names

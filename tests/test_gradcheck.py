@@ -44,7 +44,6 @@ def small_net(seed=0, sizes=(6, 5, 3), m=8, lambda_=0.1):
 def test_ufldl_quadratic_sanity_check():
     report = check_gradient(ufldl_quadratic, np.array([4.0, 10.0]), epsilon=1e-4)
     assert report.passed
-    # UFLDL prints 2.1452e-12 for its version of this check.
     assert 1e-14 < report.relative_error < 1e-11
     np.testing.assert_allclose(report.numerical, [38.0, 12.0], rtol=1e-10)
 
@@ -117,7 +116,8 @@ def test_report_blocks_worst_and_rendering():
     text = str(report)
     assert "passed" in text and "W1" in text and "(5, 6)" in text
     html = report._repr_html_()
-    assert html.startswith("<div>") and "<table>" in html and "W2" in html
+    assert html.startswith("<div>") and "<table " in html and "W2" in html
+    assert "padding" in html  # columns stay apart wherever the HTML is shown (nbgrader feedback)
 
     def broken(t):
         c, g = fun(t)
@@ -301,3 +301,133 @@ def test_bad_return_types_and_arguments():
         check_gradient(ufldl_quadratic, np.ones(2), blocks={"W": (3,)})
     with pytest.raises(ValueError, match="bias_blocks names unknown blocks"):
         check_gradient(ufldl_quadratic, np.ones(2), blocks={"W": (2,)}, bias_blocks=["b"])
+
+
+# ------------------------------------------------------------------------------ issue 11
+
+
+def test_ufldl_quadratic_gives_ufldls_digits():
+    # UFLDL's page and GNU Octave running computeNumericalGradient print 2.1452e-12: the
+    # quotient divides by 2*epsilon, not by the rounded step (x + eps) - (x - eps).
+    x = np.array([4.0, 10.0])
+    n = numerical_gradient(ufldl_quadratic, x, 1e-4)
+    assert f"{relative_error(n, ufldl_quadratic(x)[1]):.4e}" == "2.1452e-12"
+    report = check_gradient(ufldl_quadratic, x)
+    assert f"{report.relative_error:.4e}" == "2.1452e-12" and report.n_refined == 0
+
+
+def test_a_gradient_in_a_reused_buffer_passes_with_a_note():
+    fun, theta, layout = small_net()
+    buffer = np.empty(layout.size)
+
+    def reuses(t):
+        cost, grad = fun(t)
+        buffer[:] = grad
+        return cost, buffer
+
+    report = check_gradient(reuses, theta, blocks=layout)
+    assert report.passed, report
+    assert any("same array on every call" in n for n in report.notes)
+    assert not any("same array" in n for n in check_gradient(fun, theta).notes)
+
+
+def test_gradient_as_a_tuple_of_blocks_says_how_to_unroll():
+    fun, theta, layout = small_net()
+
+    def blocks(t):
+        cost, grad = fun(t)
+        return cost, tuple(layout.roll(grad).values())
+
+    with pytest.raises(TypeError, match=r"tuple of 4 arrays.*np\.concatenate\(\[g\.ravel\(\)"):
+        check_gradient(blocks, theta, blocks=layout)
+    with pytest.raises(TypeError, match="unroll"):
+        directional_check(blocks, theta)
+    # a list of scalars is still a gradient
+    assert check_gradient(lambda x: (x @ x, [2 * x[0], 2 * x[1]]), np.ones(2)).passed
+
+
+def test_empty_theta_is_refused_not_passed():
+    def fun(x):
+        return 0.0, np.zeros(0)
+
+    for call in (lambda: check_gradient(fun, np.zeros(0)),
+                 lambda: directional_check(fun, np.zeros(0)),
+                 lambda: numerical_gradient(fun, np.zeros(0)),
+                 lambda: epsilon_sweep(fun, np.zeros(0))):
+        with pytest.raises(ValueError, match="theta must have at least one entry"):
+            call()
+
+
+def test_directional_check_with_a_vanishing_epsilon_is_an_error_not_nan():
+    fun, theta, _ = small_net()
+    with pytest.raises(ValueError, match="epsilon=1e-20 is too small for theta"):
+        directional_check(fun, theta, epsilon=1e-20)
+    with pytest.raises(ValueError, match="epsilon=1e-06 is too small"):
+        directional_check(lambda t: (float(t @ t), 2 * t), np.full(3, 1e3, np.float32),
+                          epsilon=1e-6)
+
+
+def test_numerical_gradient_refuses_a_random_sample_size():
+    with pytest.raises(TypeError, match="indices must be an array of coordinates"):
+        numerical_gradient(ufldl_quadratic, np.array([4.0, 10.0]), indices=2)
+
+
+def test_a_small_correct_tanh_network_passes_and_keeps_ufldls_number():
+    # The case of issue 11: tanh's third derivative puts the plain central difference above
+    # 1e-9; the verdict's Richardson estimate passes and the note explains the difference.
+    rng = np.random.default_rng(3)
+    sizes = (3, 4, 2)
+    X, Y = rng.normal(size=(3, 5)), rng.integers(0, 2, size=5)
+    theta = initialize_mlp(sizes, rng=rng) * 8
+
+    def fun(t):
+        return mlp_cost_and_grad(t, sizes, X, Y, hidden_activation="tanh")
+
+    report = check_gradient(fun, theta, blocks=mlp_layout(sizes))
+    assert report.plain_relative_error > 1e-9 and report.n_refined > 0
+    assert report.passed and report.relative_error < 1e-9 and report.findings == []
+    assert "plain central difference" in str(report)
+    assert any("truncation error" in n and "the gradient is right" in n for n in report.notes)
+    report.raise_if_failed()
+
+
+def test_a_real_bug_costs_only_a_few_extra_evaluations():
+    fun, theta, layout = small_net()
+    calls = []
+
+    def counted(t):
+        calls.append(1)
+        c, g = fun(t)
+        return c, g * 1.001
+
+    report = check_gradient(counted, theta, blocks=layout, diagnose=False)
+    assert not report.passed
+    # probes + the plain loop + one Richardson batch (the early stop)
+    assert len(calls) <= 2 + 2 * layout.size + 2 * 8
+
+
+def test_plot_epsilon_sweep_refuses_an_infinite_sweep():
+    from ufldl_helpers.display import plot_epsilon_sweep
+
+    # J = sum(x), gradient returned as -1: with steps 2^-k the quotient is exactly 1, n + g = 0
+    sweep = epsilon_sweep(lambda x: (float(np.sum(x)), -np.ones(3)), np.ones(3),
+                          2.0 ** np.array([-12, -8, -4]))
+    assert np.all(np.isinf(sweep.errors))
+    with pytest.raises(ValueError, match=r"sweep has 3 non-finite errors.*sign-flipped"):
+        plot_epsilon_sweep(sweep)
+
+
+def test_a_gradient_below_the_resolution_of_finite_differences_passes_with_a_note():
+    # A large constant puts the cost's round-off at ~1e-13, so at epsilon=1e-4 central
+    # differences resolve this gradient (~0.1) only to ~1e-8; at a larger step the truncation
+    # of sin(30 x) shows. Nothing measurable contradicts the gradient: it passes, and says so.
+    def fun(x):
+        return 1e3 + 3e-3 * float(np.sum(np.sin(30 * x))), 0.09 * np.cos(30 * x)
+
+    x = np.random.default_rng(0).uniform(-1, 1, 6)
+    report = check_gradient(fun, x)
+    assert report.passed and report.relative_error > report.tol, report
+    assert any("no finite difference can resolve it" in n for n in report.notes)
+    # ... while a bug above that resolution still fails and is named
+    bad = check_gradient(lambda t: (fun(t)[0], fun(t)[1] * (1 + 1e-5)), x)
+    assert not bad.passed and bad.finding_names == {"scaled"}

@@ -54,7 +54,7 @@ def test_training_lowers_the_cost_and_reaches_the_target_sparsity(trained, patch
 
 def test_trained_filters_are_gabor_like_and_initial_ones_are_not(trained):
     fit = filter_statistics(trained.W1).gabor
-    assert np.median(fit.r2) > 0.85, str(fit)  # learned: oriented stripes a Gabor explains
+    assert np.median(fit.r2) > 0.8, str(fit)  # learned: oriented stripes a Gabor explains
     initial = filter_statistics(unpack(initialize_parameters(25, 64, rng=0), 64, 25)[0]).gabor
     assert np.median(initial.r2) < 0.5 and initial.n_localized_edges == 0, str(initial)
 
@@ -211,12 +211,12 @@ def test_summary_prints_costs_to_two_significant_digits():
 
 
 def _sleepy(slow_threads):
-    """fun(theta) that takes 20 ms when numpy's BLAS has ``slow_threads`` threads, else 0."""
+    """fun(theta) that takes 50 ms when numpy's BLAS has ``slow_threads`` threads, else ~0."""
     _, pools = _blas_pools()
 
     def fun(theta):
         if max(info["num_threads"] for info in pools.info()) == slow_threads:
-            time.sleep(0.02)
+            time.sleep(0.05)
         return 0.0, theta
     return fun
 

@@ -13,8 +13,13 @@ Conventions used everywhere in the package:
   ``None`` means the fixed seed :data:`DEFAULT_SEED`, so results repeat.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from ufldl_helpers._validation import DEFAULT_SEED
 
-__version__ = "0.1.0"
+try:  # the one place the version is written is pyproject.toml
+    __version__ = version("ufldl-helpers")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = ["DEFAULT_SEED", "__version__"]

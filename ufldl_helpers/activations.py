@@ -24,8 +24,10 @@ Examples
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import expit
 
 __all__ = [
@@ -44,7 +46,7 @@ __all__ = [
 _DTYPES = (np.float32, np.float64, np.complex64, np.complex128)
 
 
-def _as_array(z, name: str = "z", *, allow_complex: bool = True) -> np.ndarray:
+def _as_array(z: ArrayLike, name: str = "z", *, allow_complex: bool = True) -> np.ndarray:
     """Return ``z`` as a float (or complex) array without silently changing its dtype.
 
     Python numbers and lists of numbers become float64; integer *arrays* are refused so that a
@@ -62,7 +64,7 @@ def _as_array(z, name: str = "z", *, allow_complex: bool = True) -> np.ndarray:
     return arr
 
 
-def sigmoid(z):
+def sigmoid(z: ArrayLike) -> np.ndarray:
     """Logistic function ``1 / (1 + exp(-z))``.
 
     Parameters
@@ -81,7 +83,7 @@ def sigmoid(z):
     return expit(z)
 
 
-def sigmoid_grad(z):
+def sigmoid_grad(z: ArrayLike) -> np.ndarray:
     """Derivative of :func:`sigmoid` at ``z``: ``s * (1 - s)`` with ``s = sigmoid(z)``.
 
     Computed as ``sigmoid(z) * sigmoid(-z)`` (the same number), because ``1 - s`` loses all its
@@ -91,12 +93,12 @@ def sigmoid_grad(z):
     return sigmoid(z) * sigmoid(-z)
 
 
-def tanh(z):
+def tanh(z: ArrayLike) -> np.ndarray:
     """Hyperbolic tangent (``numpy.tanh``), saturating to +-1 without overflow."""
     return np.tanh(_as_array(z))
 
 
-def tanh_grad(z):
+def tanh_grad(z: ArrayLike) -> np.ndarray:
     """Derivative of :func:`tanh` at ``z``: ``1 - tanh(z)**2``.
 
     Computed as ``4 * sigmoid(2z) * sigmoid(-2z)`` (the same number), which keeps its relative
@@ -106,7 +108,7 @@ def tanh_grad(z):
     return 4 * sigmoid(z2) * sigmoid(-z2)
 
 
-def softplus(z):
+def softplus(z: ArrayLike) -> np.ndarray:
     """Smooth ReLU ``log(1 + exp(z))``, computed as ``logaddexp(0, z)`` so it never overflows."""
     z = _as_array(z)
     if z.dtype.kind != "c":
@@ -119,24 +121,24 @@ def softplus(z):
     return out
 
 
-def softplus_grad(z):
+def softplus_grad(z: ArrayLike) -> np.ndarray:
     """Derivative of :func:`softplus` at ``z``: the sigmoid."""
     return sigmoid(z)
 
 
-def relu(z):
+def relu(z: ArrayLike) -> np.ndarray:
     """Rectified linear unit ``max(z, 0)``."""
     z = _as_array(z, allow_complex=False)
     return np.maximum(z, z.dtype.type(0))
 
 
-def relu_grad(z):
+def relu_grad(z: ArrayLike) -> np.ndarray:
     """Derivative of :func:`relu`: 1 where ``z > 0``, else 0 (the convention at the kink z = 0)."""
     z = _as_array(z, allow_complex=False)
     return (z > 0).astype(z.dtype)
 
 
-def softmax(z):
+def softmax(z: ArrayLike) -> np.ndarray:
     """Softmax over classes, column by column.
 
     Parameters
@@ -158,7 +160,9 @@ def softmax(z):
     return e / np.sum(e, axis=0, keepdims=True)
 
 
-ACTIVATIONS = {
+_Activation = Callable[[ArrayLike], np.ndarray]
+
+ACTIVATIONS: dict[str, tuple[_Activation, _Activation]] = {
     "sigmoid": (sigmoid, sigmoid_grad),
     "tanh": (tanh, tanh_grad),
     "softplus": (softplus, softplus_grad),

@@ -1,10 +1,12 @@
 """The two datasets of the series, loaded offline from files that ship with the repository.
 
-* Natural images: ten real 512x512 photographs, whitened on load like UFLDL's ``IMAGES.mat``
+* Natural images: ten real 512x512 photographs of natural scenes, whitened on load like UFLDL's
+  ``IMAGES.mat``, or UFLDL's own ``IMAGES.mat``/``IMAGES_RAW.mat`` or a folder of photographs
   (:func:`load_natural_images`), and UFLDL's patch sampling and normalization
   (:func:`sample_patches`, :func:`normalize_patches`).
 * MNIST: 5000 real training digits (500 per class) bundled in ``data/mnist_5k.npz``, or the full
-  official database from a folder of IDX files (:func:`load_mnist`, :func:`read_idx`).
+  official database from a folder of IDX files (:func:`load_mnist`, :func:`read_idx`), and the
+  parameters of UFLDL's MNIST autoencoder trained on them (:func:`load_mnist_autoencoder`).
 
 Every bundled file is checked against its sha256 before use. ``data/README.md`` says where each
 file comes from, its licence and how ``scripts/build_data.py`` rebuilds it.
@@ -16,6 +18,7 @@ import functools
 import gzip
 import hashlib
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +27,9 @@ from ufldl_helpers._validation import check_array, check_choice, check_rng, chec
 from ufldl_helpers.whitening import whiten_images
 
 BUNDLED_SHA256 = {
-    "natural_images.npz": "b6bc758c80b285036a0f5645c3a5a3f594ce05ce728991b682c0e9c62237aed9",
+    "natural_images.npz": "36ef8344f617b00ba26e5d87acbc49c6104908c4bb9493f87dc857f1f71fb994",
     "mnist_5k.npz": "5bbf307b2026d4ddfcf051279e1e767323f6104965960069272a6b99653374e5",
+    "mnist_autoencoder.npz": "b742821bafd30e84685681008908c556c2d79d08d560567b4a9a73fc8310fde4",
 }
 """sha256 of each file in ``data/``; the loaders refuse a file that does not match."""
 
@@ -87,16 +91,125 @@ def _whitened_natural_images() -> np.ndarray:
     return whitened
 
 
-def load_natural_images() -> np.ndarray:
-    """Ten whitened 512x512 natural images, the stand-in for UFLDL's ``IMAGES.mat``.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+"""Image files :func:`load_natural_images` reads from a folder (case-insensitive)."""
+
+LUMA_WEIGHTS = (0.2125, 0.7154, 0.0721)
+"""Rec. 709 luma weights for R, G, B, applied to the stored (gamma-encoded) values, as
+scikit-image's ``rgb2gray``; used for colour files and for the bundled photographs."""
+
+
+def load_natural_images(path: str | os.PathLike | None = None) -> np.ndarray:
+    """Whitened natural images: the bundled ones, UFLDL's ``IMAGES.mat`` or your own.
+
+    Parameters
+    ----------
+    path : str, path-like or None
+        * ``None``: the ten bundled 512x512 photographs (``data/natural_images.npz``, checked
+          against its sha256), whitened with :func:`ufldl_helpers.whitening.whiten_images`.
+        * A ``.mat`` file (read with ``scipy.io.loadmat``): UFLDL's ``IMAGES.mat`` (key
+          ``IMAGES``, already whitened by Olshausen & Field: returned as stored) or
+          ``IMAGES_RAW.mat`` (key ``IMAGESr``, raw: whitened here like the bundled images).
+        * A folder of ``.png``/``.jpg``/``.jpeg`` files, all square and of the same size, read
+          in name order with ``matplotlib.image.imread`` (JPEG through Pillow). Colour is
+          converted to gray with :data:`LUMA_WEIGHTS` (alpha dropped), 8-bit values are
+          scaled to [0, 1]; then the stack is whitened.
 
     Returns
     -------
-    images : (512, 512, 10) float64
-        A fresh copy each call. Whitened with :func:`ufldl_helpers.whitening.whiten_images`
-        (filter ``f * exp(-(f/f0)^4)``, ``f0 = 0.4 * 512``), mean per-image variance 0.1.
+    images : (n, n, k) float64
+        ``k`` whitened images (bundled: (512, 512, 10)); mean per-image variance 0.1 when
+        whitened here. A fresh array each call.
     """
-    return _whitened_natural_images().copy()
+    if path is None:
+        return _whitened_natural_images().copy()
+    path = Path(path)
+    if path.is_dir():
+        return whiten_images(_read_image_folder(path))
+    if path.is_file() and path.suffix.lower() == ".mat":
+        images, whitened = _read_ufldl_mat(path)
+        return images if whitened else whiten_images(images)
+    if not path.exists():
+        raise FileNotFoundError(f"path not found: {path}")
+    raise ValueError(
+        f"path must be a .mat file (UFLDL's IMAGES.mat or IMAGES_RAW.mat) or a folder of "
+        f"{'/'.join(IMAGE_SUFFIXES)} images; got {path}"
+    )
+
+
+def _read_ufldl_mat(path: Path) -> tuple[np.ndarray, bool]:
+    """(images, already_whitened) from UFLDL's IMAGES.mat (IMAGES) or IMAGES_RAW.mat (IMAGESr)."""
+    import scipy.io
+
+    try:
+        contents = scipy.io.loadmat(path)
+    except NotImplementedError as exc:  # scipy's answer to MATLAB v7.3 (HDF5) files
+        raise ValueError(
+            f"path {path} is a MATLAB v7.3 file, which scipy.io.loadmat cannot read; save it "
+            f"from MATLAB/Octave with save(..., '-v7'): {exc}"
+        ) from exc
+    except (ValueError, TypeError, OSError) as exc:
+        raise ValueError(f"path {path} is not a readable MATLAB .mat file: {exc}") from exc
+    keys = [k for k in ("IMAGES", "IMAGESr") if k in contents]
+    if len(keys) != 1:
+        found = sorted(k for k in contents if not k.startswith("__"))
+        raise ValueError(
+            f"path {path} must hold exactly one of the variables IMAGES (whitened, UFLDL's "
+            f"IMAGES.mat) or IMAGESr (raw, IMAGES_RAW.mat); it holds {found}"
+        )
+    images = contents[keys[0]]
+    if not np.issubdtype(images.dtype, np.number) or np.iscomplexobj(images):
+        raise ValueError(f"{keys[0]} in {path} must be a real numeric array; got {images.dtype}")
+    images = check_array(images.astype(np.float64), f"{keys[0]} in {path}", ndim=3)
+    if images.shape[0] != images.shape[1] or 0 in images.shape:
+        raise ValueError(
+            f"{keys[0]} in {path} must be a stack of square images, (n, n, k); got shape "
+            f"{images.shape}"
+        )
+    return images, keys[0] == "IMAGES"
+
+
+def _read_image_folder(folder: Path) -> np.ndarray:
+    """(n, n, k) float64 gray levels in [0, 1] from the image files of a folder, in name order."""
+    import matplotlib.image
+
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError(
+            f"path {folder} holds no image files ({', '.join(IMAGE_SUFFIXES)}); "
+            "expected a folder of square grayscale or colour photographs"
+        )
+    images = []
+    for file in files:
+        try:
+            image = np.asarray(matplotlib.image.imread(file))
+        except Exception as exc:  # Pillow and matplotlib raise many types for a bad file
+            raise ValueError(f"image file {file} cannot be read: {exc}") from exc
+        images.append(_to_gray(image, file))
+    shapes = {image.shape for image in images}
+    if len(shapes) != 1 or images[0].shape[0] != images[0].shape[1]:
+        listing = ", ".join(f"{f.name} {im.shape[0]}x{im.shape[1]}" for f, im in
+                            zip(files, images, strict=True))
+        raise ValueError(
+            f"the images in {folder} must all be square and of the same size (crop or "
+            f"downsample them first); got {listing}"
+        )
+    return np.stack(images, axis=2)
+
+
+def _to_gray(image: np.ndarray, file: Path) -> np.ndarray:
+    if image.dtype == np.uint8:
+        image = image / 255.0
+    elif image.dtype == np.uint16:
+        image = image / 65535.0
+    image = image.astype(np.float64, copy=False)
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        return image[:, :, :3] @ np.array(LUMA_WEIGHTS)
+    if image.ndim == 3 and image.shape[2] in (1, 2):  # gray, gray + alpha
+        return image[:, :, 0]
+    if image.ndim == 2:
+        return image
+    raise ValueError(f"image file {file} has an unexpected shape {image.shape}")
 
 
 def load_raw_natural_images() -> tuple[np.ndarray, list[str]]:
@@ -107,7 +220,9 @@ def load_raw_natural_images() -> tuple[np.ndarray, list[str]]:
     images : (512, 512, 10) float64
         Gray levels in [0, 1].
     names : list of str
-        ``"skimage:camera"``, ``"sklearn:china.jpg"``, ... (see ``data/README.md``).
+        ``"package:file"`` of each source photograph, e.g.
+        ``"lomiri-wallpapers-16.04:usr/share/backgrounds/life_by_Aitzol_Berasategi.jpg"``
+        (Debian packages; licences and regions in ``data/README.md``).
     """
     npz = _load_npz("natural_images.npz")
     return npz["images"].astype(np.float64) / 255.0, [str(n) for n in npz["names"]]
@@ -146,6 +261,11 @@ def sample_patches(
     patch_size = check_scalar(patch_size, "patch_size", low=1, integer=True)
     num_patches = check_scalar(num_patches, "num_patches", low=1, integer=True)
     rows, cols, k = images.shape
+    if images.size == 0:
+        raise ValueError(
+            "images must hold at least one non-empty image (rows, cols, k all >= 1); got shape "
+            f"{images.shape}"
+        )
     if patch_size > min(rows, cols):
         raise ValueError(
             f"patch_size ({patch_size}) must not exceed the image size ({rows}x{cols})"
@@ -189,6 +309,34 @@ def normalize_patches(patches: np.ndarray) -> np.ndarray:
     return (np.clip(centred, -pstd, pstd) / pstd + 1.0) * 0.4 + 0.1
 
 
+def load_mnist_autoencoder() -> dict:
+    """Parameters of UFLDL's MNIST sparse autoencoder, trained on the 5000 bundled digits.
+
+    The setting of UFLDL's Exercise:Vectorization (784 -> 196 -> 784, ``sparsity_param`` 0.1,
+    ``lambda_`` 3e-3, ``beta`` 3, 400 L-BFGS-B iterations, float64, ``rng=0``), on the 5000
+    digits of :func:`load_mnist` rather than UFLDL's 10000. Made by
+    ``scripts/train_mnist_autoencoder.py`` (about 1.5 minutes of CPU time, one BLAS thread)
+    and stored as float32 in ``data/mnist_autoencoder.npz``, checked against its sha256.
+
+    Returns
+    -------
+    params : dict
+        ``W1`` (196, 784), ``b1`` (196,), ``W2`` (784, 196), ``b2`` (784,): float64 arrays
+        holding the stored float32 values; ``theta``: the four unrolled as
+        ``[W1, W2, b1, b2]`` row by row (the package's ``order="C"`` layout);
+        ``cost_history`` (401,) float64, the cost before training and after each iteration;
+        ``lambda_``, ``sparsity_param``, ``beta`` (float), ``max_iter``, ``seed`` (int).
+    """
+    npz = _load_npz("mnist_autoencoder.npz")
+    params = {key: npz[key].astype(np.float64) for key in ("W1", "b1", "W2", "b2")}
+    params["theta"] = np.concatenate([params[k].ravel() for k in ("W1", "W2", "b1", "b2")])
+    params["cost_history"] = npz["cost_history"]
+    params["lambda_"], params["sparsity_param"], params["beta"] = (
+        float(v) for v in npz["hyperparameters"])
+    params["max_iter"], params["seed"] = int(npz["max_iter"]), int(npz["seed"])
+    return params
+
+
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (the format of the official MNIST files), gzip-compressed or not.
 
@@ -210,13 +358,19 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise ValueError(
-                f"{path} looks gzip-compressed but cannot be decompressed: {exc}"
+                f"path {path} looks gzip-compressed but cannot be decompressed (corrupt or "
+                f"truncated download?): {exc}"
             ) from exc
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise ValueError(f"{path} is not an IDX file (bad magic number {raw[:4].hex()})")
     dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
+    if ndim == 0:
+        raise ValueError(
+            f"path {path} is not a valid IDX file: its header declares 0 dimensions (an IDX "
+            "array has at least one, e.g. 3 for MNIST's images, 1 for its labels)"
+        )
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise ValueError(f"{path} is truncated: its header needs {header} bytes")
@@ -274,12 +428,13 @@ def load_mnist(
         prefix = "train" if split == "train" else "t10k"
         images = read_idx(_find_idx(folder, f"{prefix}-images-idx3-ubyte"))
         labels = read_idx(_find_idx(folder, f"{prefix}-labels-idx1-ubyte"))
-        images = images.reshape(images.shape[0], -1)
-        if images.shape[1] != 784 or labels.shape != (images.shape[0],):
+        if (images.ndim < 2 or int(np.prod(images.shape[1:])) != 784
+                or labels.shape != images.shape[:1]):
             raise ValueError(
                 f"MNIST files in {folder} have unexpected shapes: images {images.shape}, "
-                f"labels {labels.shape}"
+                f"labels {labels.shape}; expected (m, 28, 28) and (m,)"
             )
+        images = images.reshape(images.shape[0], 784)
     if n is not None:
         n = check_scalar(n, "n", low=1, high=len(labels), integer=True)
         images, labels = images[:n], labels[:n]

@@ -178,7 +178,15 @@ def plot_epsilon_sweep(sweep, *, highlight=None, tol=None, ax=None) -> Figure:
     matplotlib.figure.Figure
     """
     eps = np.asarray(sweep.epsilons, dtype=float)
-    err = np.maximum(np.asarray(sweep.errors, dtype=float), np.finfo(float).tiny)
+    err = np.asarray(sweep.errors, dtype=float)
+    if not np.all(np.isfinite(err)):
+        bad = eps[~np.isfinite(err)]
+        raise ValueError(
+            f"sweep has {bad.size} non-finite errors (inf or NaN, first at epsilon={bad[0]:g}): "
+            "a relative error is inf when the analytic gradient is exactly minus the numerical "
+            "one (norm(n + g) = 0), e.g. a sign-flipped gradient. There is no V to draw: run "
+            "check_gradient to see what is wrong")
+    err = np.maximum(err, np.finfo(float).tiny)
     fig, ax = _figure_and_axes(ax, (6, 4))
     ax.loglog(eps, err, "o-", color="C0", label="relative error")
     best = int(np.argmin(err))
@@ -348,23 +356,31 @@ def plot_filter_statistics(stats):
     return fig
 
 
-def _plot_gabor_measures(fit, ax, label: str | None = None, marker=None):
-    """n_x against the envelope's length along the stripes relative to the patch's room."""
-    length = np.minimum(fit.envelope_length, 3.0)  # an unbounded envelope drawn at the top
-    edge = fit.localized_edge
-    groups = ((edge, "tab:green", "o", "localized edge"),
-              (~edge, "tab:red", "x", "not localized edge"))
-    for mask, color, default_marker, name in groups:
-        if np.any(mask):
-            ax.scatter(np.minimum(fit.n_x[mask], 2.0), length[mask], color=color,
-                       marker=marker or default_marker,
-                       label=f"{label or name} ({np.count_nonzero(mask)})")
-    ax.axvline(fit.nx_max, color="k", ls=":")
+def _gabor_plane(ax, nx_max: float) -> None:
+    """Axes for the localized-edge criterion: stripes across (n_x) against the envelope's
+    length along the stripes relative to the patch's room (counted: lower left)."""
+    ax.axvline(nx_max, color="k", ls=":")
     ax.axhline(1.0, color="k", ls=":")
     ax.set_xlim(0, 2.05)
     ax.set_ylim(0, 3.1)
     ax.set_xlabel("n_x = sigma_x f (stripes across; >= 2 drawn at 2)")
     ax.set_ylabel("envelope along stripes / room in patch")
+
+
+def _gabor_plane_points(fit, mask=slice(None)):
+    """(x, y) of fits in :func:`_gabor_plane`; an unbounded envelope is drawn at the top."""
+    return np.minimum(fit.n_x[mask], 2.0), np.minimum(fit.envelope_length[mask], 3.0)
+
+
+def _plot_gabor_measures(fit, ax):
+    edge = fit.localized_edge
+    groups = ((edge, "tab:green", "o", "localized edge"),
+              (~edge, "tab:red", "x", "not localized edge"))
+    for mask, color, marker, name in groups:
+        if np.any(mask):
+            ax.scatter(*_gabor_plane_points(fit, mask), color=color, marker=marker,
+                       label=f"{name} ({np.count_nonzero(mask)})")
+    _gabor_plane(ax, fit.nx_max)
     ax.set_title(f"Gabor fits: {fit.n_localized_edges} of {fit.n_filters} localized edges")
     ax.legend(loc="upper right", fontsize="small")
 
@@ -452,16 +468,10 @@ def plot_gabor_calibration(calibration):
         ax.set_ylabel(f"{count}/{total}", rotation=0, ha="right", va="center", fontsize=8)
         ax.set_title(kind, fontsize=8)
         fit = calibration.fits[kind]
-        scatter.scatter(np.minimum(fit.n_x, 2.0), np.minimum(fit.envelope_length, 3.0),
-                        marker=markers[row % len(markers)], s=18, label=f"{kind} ({count} of "
-                        f"{total} counted)")
+        scatter.scatter(*_gabor_plane_points(fit), marker=markers[row % len(markers)], s=18,
+                        label=f"{kind} ({count} of {total} counted)")
     fit = calibration.fits[kinds[0]]
-    scatter.axvline(fit.nx_max, color="k", ls=":")
-    scatter.axhline(1.0, color="k", ls=":")
-    scatter.set_xlim(0, 2.05)
-    scatter.set_ylim(0, 3.1)
-    scatter.set_xlabel("n_x = sigma_x f (>= 2 drawn at 2)")
-    scatter.set_ylabel("envelope along stripes / room in patch")
+    _gabor_plane(scatter, fit.nx_max)
     scatter.set_title(f"Counted: lower left, R^2 >= {fit.r2_min:g} and polarity balance >= "
                       f"{fit.balance_min:g}", fontsize=9)
     scatter.legend(fontsize="small", loc="upper right")

@@ -1,11 +1,13 @@
 """The gradient doctor: name the kind of bug behind a failed gradient check.
 
 A failed check says *that* backprop is wrong; the pattern of the mismatch usually says *how*.
-:func:`examine` looks at a :class:`~ufldl_helpers.gradcheck.GradientCheck` block by block and
-recognizes:
+:func:`examine` looks at a :class:`~ufldl_helpers.gradcheck_core.GradientCheck` block by block
+and recognizes:
 
 ``low_precision``
-    theta, the cost or the gradient is float32: finite differences cannot reach 1e-9.
+    the noise measured in the cost (float32 arithmetic, even behind a float64 wrapper) or the
+    precision of the gradient (float32, float16) keeps even a correct gradient from ``tol``.
+    Mismatches within that noise are never given another name.
 ``mutates_theta``
     the function changed its argument in place.
 ``nondeterministic``
@@ -21,7 +23,9 @@ recognizes:
     analytic = c x numerical with one constant c (1/m, the 1/2 of squared error, a factor 2;
     c = -1 for a flipped sign).
 ``missing_regularization`` / ``regularized_bias``
-    the difference is a multiple of lambda*W (weight block) or lambda*b (bias block).
+    the difference numerical - analytic is k times the block itself: a weight-decay term
+    missing (weight block) or one that should not be there (bias block). The coefficient k is
+    inferred from the fit; ``lambda_``, when given, confirms it.
 ``kink``
     the mismatching coordinates sit on a corner of the cost (ReLU or abs at 0), where the left
     and right slopes differ.
@@ -32,8 +36,11 @@ recognizes:
 Every finding must be backed by a tight numerical fit, so that a correct gradient gets no
 finding at all (tested over many seeds).
 
-This module is used through :func:`ufldl_helpers.gradcheck.check_gradient` and
-:func:`ufldl_helpers.gradcheck.diagnose`.
+The doctor sits above the check: it imports :mod:`ufldl_helpers.gradcheck_core` and
+:mod:`ufldl_helpers.finite_differences` (and its per-block fits from
+:mod:`ufldl_helpers.doctor_signatures`), never :mod:`ufldl_helpers.gradcheck`, which runs it
+from :func:`~ufldl_helpers.gradcheck.check_gradient` and
+:func:`~ufldl_helpers.gradcheck.diagnose`.
 """
 
 from __future__ import annotations
@@ -42,31 +49,33 @@ import re
 
 import numpy as np
 
-from ufldl_helpers.gradcheck import Finding, GradientCheck, _finite_differences, relative_error
+from ufldl_helpers.doctor_signatures import (
+    FIT_TOL,
+    MIN_FIT_ENTRIES,
+    kinks,
+    ratio_spread,
+    regularization,
+    scale_findings,
+    scale_fit,
+    transposed,
+)
+from ufldl_helpers.finite_differences import (
+    estimate_cost_noise,
+    relative_error,
+    richardson,
+)
+from ufldl_helpers.gradcheck_core import LOW_NOISE_UNITS, Finding, GradientCheck
 
 __all__ = ["examine"]
 
-# Relative residual below which "analytic = transform(numerical)" counts as an exact fit in
-# float64. A correct central difference is good to ~1e-10; a real bug leaves residuals ~1.
-FIT_TOL = 1e-6
-# Regularization is tested on the *difference* n - a, which can be small next to n, so its
-# residual is noisier; the coefficient must then also match lambda to 1e-3.
-REG_RESIDUAL_TOL = 1e-3
-REG_RATIOS = (1.0, 0.5, 2.0, -1.0, -0.5, -2.0)
-MAX_KINK_PROBES = 10
-# A one-parameter fit through a single entry always "fits": demand at least this many entries.
-MIN_FIT_ENTRIES = 2
-# A block error below this may be the truncation error of central differences at eps = 1e-4;
-# above it the formula's error is implausible and no extra evaluations are spent on it. The
-# truncation error grows as eps**2, so the threshold does too for larger steps.
-TRUNCATION_SUSPECT = 1e-6
-# A sampled matrix block is tested for transposition against the numerical gradient at the
-# partners of at most this many of its entries (2 cost evaluations each, central differences).
-MAX_PARTNER_PROBES = 50
-# Rounding J(theta +- eps) costs about eps_machine * |J| each; a central difference divides the
-# difference by 2 eps. A mismatch within this many times eps_machine * |J| / eps per entry is
-# round-off, not a bug.
+# A mismatch within this many times its expected round-off is round-off, not a bug.
 ROUNDOFF_FACTOR = 20
+# A block fails beyond the noise when its mismatch exceeds this many times the expected one.
+NOISE_MARGIN = 10
+# Richardson must have cut a block's error by this factor for the rest to count as truncation.
+TRUNCATION_GAIN = 10
+
+EPS64 = float(np.finfo(np.float64).eps)
 
 
 def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
@@ -88,8 +97,6 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
     theta, probe = ctx["theta"], ctx["probe"]
     findings: list[Finding] = []
     notes: list[str] = []
-    low = _low_precision(report, theta, probe)
-    findings += low
     findings += _mutates_theta(report, probe)
     nondet = _nondeterministic(probe)
     findings += nondet
@@ -100,39 +107,44 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
                      "the cost deterministic before reading the rest of this report")
         return findings, notes
 
-    # float32 differences are only good to ~1e-3, so judge blocks and fits at that level.
-    block_tol = max(report.tol, 1e-2) if low else report.tol
-    fit_tol = max(FIT_TOL, min(0.05, 100 * block_tol)) if low else FIT_TOL
-    blocks = _block_data(report, theta)
-    failing = [b for b in blocks.values() if not b["error"] < block_tol]
-    passing = [b for b in blocks.values() if b["error"] < block_tol]
+    precision = _precision(report, theta, probe)
+    blocks = _block_data(report, theta, precision)
+    low = _low_precision(report, precision, blocks)
+    findings[:0] = low
+    if low:
+        # Mismatches within the noise are no evidence of anything: judge only what exceeds it.
+        failing = [b for b in blocks.values() if b["beyond_noise"]]
+        fit_tol = max(FIT_TOL, min(0.05, NOISE_MARGIN * precision["relative"]))
+    else:
+        failing = [b for b in blocks.values() if not b["error"] < report.tol]
+        fit_tol = FIT_TOL
+    failing_names = {b["name"] for b in failing}
+    passing = [b for b in blocks.values() if b["name"] not in failing_names]
     if not low and report.method == "central":
-        # Too small an epsilon first: otherwise round-off noise can pass for a (tiny) constant
-        # factor in a block, or for truncation error with the advice to shrink epsilon further.
-        roundoff = _roundoff_only(report, failing)
+        # Too small an epsilon: round-off noise could pass for a (tiny) constant factor.
+        roundoff = [b["name"] for b in failing if not b["beyond_roundoff"]]
         if roundoff:
             failing = [b for b in failing if b["name"] not in roundoff]
             passing += [blocks[name] for name in roundoff]
             notes.append(
                 f"{_names_verb(roundoff, 'misses', 'miss')} the tolerance by no more than the "
-                f"round-off of the cost: J(theta +- epsilon) are rounded to about "
-                f"{np.finfo(np.float64).eps * abs(float(report.cost)):.0e}, and the central "
-                f"difference divides that by 2*epsilon = {2 * report.epsilon:g}. epsilon is too "
-                f"small to judge this gradient: use a larger one (UFLDL's 1e-4, or the bottom "
-                f"of epsilon_sweep's V).")
-        truncation = _truncation_only(report, failing, theta, block_tol)
+                f"round-off of the cost: J(theta +- epsilon) carry noise of about "
+                f"{precision['noise']:.0e}, and the central difference divides that by "
+                f"2*epsilon = {2 * report.epsilon:g}. epsilon is too small to judge this "
+                f"gradient: use a larger one (UFLDL's 1e-4, or the bottom of epsilon_sweep's V).")
+        truncation = _truncation_only(report, failing)
         if truncation:
             failing = [b for b in failing if b["name"] not in truncation]
             passing += [blocks[name] for name in truncation]
-            worst = max(blocks[name]["error"] for name in truncation)
-            # The truncation error shrinks as epsilon**2: a power of 10 that brings it below tol.
-            smaller = 10.0 ** np.floor(np.log10(report.epsilon * np.sqrt(block_tol / worst)))
+            worst = max(truncation.values())
+            # What Richardson leaves shrinks as epsilon**4: a power of 10 that brings it below.
+            smaller = 10.0 ** np.floor(np.log10(report.epsilon * (report.tol / worst) ** 0.25))
             notes.append(
                 f"{_names_verb(truncation, 'misses', 'miss')} the tolerance only by the "
-                f"truncation error of central differences at epsilon={report.epsilon:g}: the "
-                f"Richardson-extrapolated numerical gradient agrees to "
-                f"{max(truncation.values()):.1e}. The gradient is right; epsilon={smaller:g} "
-                f"(the error shrinks as epsilon^2) or a slightly looser tol would pass.")
+                f"truncation error of finite differences at epsilon={report.epsilon:g}: "
+                f"Richardson extrapolation cut the error from "
+                f"{report.plain_relative_error:.1e} to {worst:.1e} and what is left shrinks "
+                f"as epsilon^4. The gradient is right; epsilon={smaller:g} would pass.")
     if not failing:
         return findings, notes
 
@@ -141,8 +153,8 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
     if found and len(explained) == len(failing) and not passing:
         return findings, notes
 
-    kink, kink_explained = _kinks(report, [b for b in failing if b["name"] not in explained],
-                                  theta)
+    kink, kink_explained = kinks(report, [b for b in failing if b["name"] not in explained],
+                                  theta, precision["noise"])
     findings += kink
     explained |= kink_explained
 
@@ -151,10 +163,10 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
     for b in failing:
         if b["name"] in explained:
             continue
-        finding = (_transposed(b, report, theta, fit_tol)
-                   or _regularization(b, ctx["lambda_"], ctx["bias"]))
+        c = scale_fit(b, fit_tol)
+        finding = (transposed(b, report, theta, fit_tol)
+                   or regularization(b, ctx["lambda_"], ctx["bias"], fit_tol, c is not None))
         if finding is None:
-            c = _scale_fit(b, fit_tol)
             if c is not None:
                 scale_fits[b["name"]] = c
                 explained.add(b["name"])
@@ -170,14 +182,14 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
                     scale_fits[b["name"]] = c
                     explained.add(b["name"])
                     break
-    findings += _scale_findings(scale_fits, blocks)
+    findings += scale_findings(scale_fits, blocks)
 
     unexplained = [b for b in failing if b["name"] not in explained]
 
     if unexplained and passing:
         findings.append(_localized(unexplained, passing))
     for b in unexplained:
-        spread = _ratio_spread(b)
+        spread = ratio_spread(b)
         if spread is not None and spread[2] - spread[0] > 1e-3 * abs(spread[1]):
             lo, med, hi = spread
             notes.append(f"{b['name']}: the ratio analytic/numerical varies from {lo:.3g} to "
@@ -187,30 +199,78 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
 
 
 # --------------------------------------------------------------------------------------------
-# Whole-function findings
+# Precision
 
 
-def _low_precision(report, theta, probe) -> list[Finding]:
-    parts = []
-    if theta.dtype == np.float32:
-        parts.append("theta")
-    if np.asarray(probe["cost"]).dtype == np.float32:
-        parts.append("the cost")
-    if np.asarray(probe["grad"]).dtype == np.float32:
-        parts.append("the gradient")
-    if not parts or report.method == "complex":
+def _precision(report, theta, probe) -> dict:
+    """The noise actually present: in the cost (measured), in theta's steps, in the gradient.
+
+    Returns the cost's noise (standard deviation, at least float64 round-off of |J|), the
+    gradient's unit round-off (from its dtype), and per-coordinate expected absolute errors of
+    ``numerical - analytic`` that are round-off alone.
+    """
+    f0 = abs(float(report.cost))
+    measured = 0.0
+    if report.method != "complex":
+        measured = estimate_cost_noise(report._context["cost"], theta, report._context["rng"])
+    # A cost returned in float32 (or float16) is at least rounded to that dtype once.
+    cost_dtype = np.asarray(report.cost).dtype
+    cost_unit = float(np.finfo(cost_dtype).eps) if cost_dtype.kind == "f" else EPS64
+    measured = max(measured, cost_unit * f0 / 4 if cost_unit > EPS64 else 0.0)
+    noise = max(measured, EPS64 * f0)
+    grad_unit = float(np.finfo(probe["grad"].dtype).eps) if probe["grad"].dtype.kind == "f" \
+        else EPS64
+    theta_unit = float(np.finfo(theta.dtype).eps)
+    n = report.numerical.astype(np.float64)
+    a = report.analytic.astype(np.float64)
+    if report.method == "complex":
+        fd = np.zeros_like(n)
+    else:
+        # central: two noisy values over 2 eps; a rounded step theta_k +- eps adds its share.
+        fd = (noise / report.epsilon
+              + theta_unit * np.abs(theta[report.indices]) / report.epsilon * np.abs(n))
+    expected = np.hypot(fd, grad_unit * np.abs(a))
+    total = float(np.linalg.norm(n + a))
+    return {
+        "noise": noise,
+        "measured_noise": measured,
+        "relative_noise": measured / f0 if f0 else measured,
+        "grad_unit": grad_unit,
+        "expected": expected,
+        "relative": float(np.linalg.norm(expected)) / total if total else np.inf,
+        "cost_low": measured > LOW_NOISE_UNITS * EPS64 * max(f0, 1.0),
+        "grad_low": grad_unit > 1e3 * EPS64,
+    }
+
+
+def _low_precision(report, precision, blocks) -> list[Finding]:
+    """Name low precision when it alone can make a correct gradient miss tol."""
+    if report.method == "complex" or not (precision["cost_low"] or precision["grad_low"]):
         return []
-    eps32 = float(np.finfo(np.float32).eps)
-    expected = eps32 / report.epsilon
-    what = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    if not NOISE_MARGIN * precision["relative"] > report.tol:
+        return []
+    parts = []
+    if precision["cost_low"]:
+        parts.append(f"the cost carries noise of about {precision['relative_noise']:.0e} of "
+                     f"its value (measured; float32 arithmetic gives 1e-8 to 1e-7, float64 "
+                     f"1e-16), which the central difference divides by 2*epsilon = "
+                     f"{2 * report.epsilon:g}")
+    if precision["grad_low"]:
+        dtype = report._context["probe"]["grad"].dtype
+        parts.append(f"the gradient is {dtype} (relative precision "
+                     f"{precision['grad_unit']:.0e})")
+    beyond = [b["name"] for b in blocks.values() if b["beyond_noise"]]
+    tail = (f"; the mismatch in {', '.join(beyond)} exceeds that noise and is examined below"
+            if beyond else "; the whole mismatch is within that noise")
     return [Finding(
         "low_precision",
-        f"{what} {'is' if len(parts) == 1 else 'are'} float32 (about 7 significant digits): "
-        f"with epsilon={report.epsilon:g} the finite differences carry round-off errors near "
-        f"{expected:.0e}, so even a correct gradient cannot reach tol={report.tol:g}; "
-        "cast theta and the data to float64 for the check (astype(np.float64)).",
-        {"machine_epsilon": eps32, "epsilon": report.epsilon, "expected_error": expected,
-         "relative_error": report.relative_error},
+        f"{'; '.join(parts)}: even a correct gradient would show a relative error near "
+        f"{precision['relative']:.0e}, so tol={report.tol:g} cannot be reached{tail}. Check in "
+        "float64: cast theta and the data to float64 (astype(np.float64)) and compute the cost "
+        "and gradient in float64.",
+        {"cost_noise": precision["measured_noise"], "relative_noise": precision["relative_noise"],
+         "gradient_precision": precision["grad_unit"], "epsilon": report.epsilon,
+         "expected_error": precision["relative"], "relative_error": report.relative_error},
     )]
 
 
@@ -252,23 +312,30 @@ def _nondeterministic(probe) -> list[Finding]:
 # Per-block findings
 
 
-def _block_data(report, theta) -> dict[str, dict]:
+def _block_data(report, theta, precision) -> dict[str, dict]:
     layout, idx = report.layout, report.indices
     n_all = report.numerical.astype(np.float64)
     a_all = report.analytic.astype(np.float64)
+    plain_all = report.plain_numerical.astype(np.float64)
     out = {}
     for name, error in report.block_errors.items():
         sl = layout.slices[name]
         mask = (idx >= sl.start) & (idx < sl.stop)
+        mismatch = float(np.linalg.norm(n_all[mask] - a_all[mask]))
+        expected = float(np.linalg.norm(precision["expected"][mask]))
         out[name] = {
             "name": name,
             "error": error,
             "n": n_all[mask],
             "a": a_all[mask],
+            "plain": plain_all[mask],
             "p": theta[idx[mask]].astype(np.float64),
             "indices": idx[mask],
+            "refined": report._context["refined"][mask],
             "full": int(mask.sum()) == sl.stop - sl.start,
             "shape": layout.shapes[name],
+            "beyond_noise": mismatch > NOISE_MARGIN * expected,
+            "beyond_roundoff": mismatch > ROUNDOFF_FACTOR * expected,
         }
     return out
 
@@ -277,35 +344,28 @@ def _names_verb(names, singular: str, plural: str) -> str:
     return f"{', '.join(names)} {singular if len(names) == 1 else plural}"
 
 
-def _roundoff_only(report, failing) -> list[str]:
-    """Blocks whose mismatch is within the round-off of the central differences themselves."""
-    per_entry = (ROUNDOFF_FACTOR * np.finfo(np.float64).eps * abs(float(report.cost))
-                 / report.epsilon)
-    return [b["name"] for b in failing
-            if np.linalg.norm(b["n"] - b["a"]) <= per_entry * np.sqrt(b["n"].size)]
+def _truncation_only(report, failing) -> dict[str, float]:
+    """Blocks whose mismatch Richardson extrapolation removes: truncation error, not a bug.
 
-
-def _truncation_only(report, failing, theta, block_tol) -> dict[str, float]:
-    """Blocks whose small mismatch vanishes under Richardson extrapolation.
-
-    Central differences err by ``eps**2 / 6`` times the third derivative (1e-9 relative is
-    common at eps = 1e-4); ``(4 n(eps/2) - n(eps)) / 3`` cancels that term. If the extrapolated
-    numbers match the analytic gradient, the "failure" is the finite-difference formula, not
-    the gradient.
+    The check refines only until its verdict is decided; here every coordinate of a failing
+    block with a small error (below 1e-6, scaled by ``(epsilon / 1e-4)**2``: larger errors are
+    implausible as truncation) gets the extrapolated estimate. A block counts as truncation
+    when that estimate cuts its error below ``tol`` or by ``TRUNCATION_GAIN``.
     """
     out = {}
-    suspect = TRUNCATION_SUSPECT * max(1.0, (report.epsilon / 1e-4) ** 2)
+    suspect = 1e-6 * max(1.0, (report.epsilon / 1e-4) ** 2)
+    ctx = report._context
     for b in failing:
-        if not b["error"] < suspect:
+        plain_error = relative_error(b["plain"], b["a"])
+        if not plain_error < suspect:
             continue
-        half = _finite_differences(report._context["cost"], theta, b["indices"],
-                                   report.epsilon / 2, "central", report.layout)
-        extrapolated = (4 * half - b["n"]) / 3
-        err = relative_error(extrapolated, b["a"])
-        # What is left must be round-off: about eps_machine * |J| / h per entry.
-        roundoff = 20 * np.finfo(np.float64).eps * abs(float(report.cost)) / (report.epsilon / 2)
-        residual = float(np.linalg.norm(extrapolated - b["a"]))
-        if err < max(block_tol, b["error"] / 20) or residual <= roundoff * np.sqrt(b["n"].size):
+        n = b["n"].copy()
+        todo = ~b["refined"]
+        if todo.any():
+            n[todo] = richardson(ctx["cost"], ctx["theta"], b["indices"][todo],
+                                  report.epsilon, b["plain"][todo], report.layout)
+        err = relative_error(n, b["a"])
+        if err < report.tol or TRUNCATION_GAIN * err < plain_error:
             out[b["name"]] = err
     return out
 
@@ -330,256 +390,6 @@ def _ignores_argument(report, failing) -> tuple[list[Finding], set[str]]:
                    "from somewhere other than its argument (a global, an outer variable, a "
                    "stale copy).")
     return [Finding("ignores_argument", message, evidence, names)], {b["name"] for b in zero}
-
-
-def _transposed(b, report, theta, fit_tol) -> Finding | None:
-    """Does the block's analytic gradient equal the numerical one transposed?
-
-    Transposing and unrolling in the other order are one test: ``N.ravel("F") ==
-    N.T.ravel("C")``. So analytic entry k must equal the numerical entry at its *partner*, the
-    position that k takes in the other unrolling order. A whole block has every partner at hand;
-    a sampled block gets the numerical gradient at up to ``MAX_PARTNER_PROBES`` missing
-    partners (those of its worst-matching entries), so the test costs at most that many extra
-    coordinates per failing matrix block, and nothing for a block checked whole.
-    """
-    shape = b["shape"]
-    if not (len(shape) == 2 and min(shape) > 1):
-        return None
-    layout = report.layout
-    other = "F" if layout.order == "C" else "C"
-    size = shape[0] * shape[1]
-    start = layout.slices[b["name"]].start
-    local = b["indices"] - start
-    partner = np.arange(size).reshape(shape, order=layout.order).ravel(order=other)[local]
-    known = np.full(size, np.nan)
-    known[local] = b["n"]
-    use = ~np.isnan(known[partner])  # diagonal entries and partners checked anyway
-    missing = np.flatnonzero(~use)
-    n_extra = 0
-    if missing.size:
-        worst = np.argsort(-np.abs(b["a"][missing] - b["n"][missing]), kind="stable")
-        probe = missing[worst[:MAX_PARTNER_PROBES]]
-        known[partner[probe]] = _finite_differences(
-            report._context["cost"], theta, start + partner[probe], report.epsilon,
-            report.method, layout, f0=report.cost)
-        use[probe] = True
-        n_extra = probe.size
-    moved = use & (partner != local)
-    if np.count_nonzero(moved) < MIN_FIT_ENTRIES:
-        return None
-    a = b["a"][use]
-    err = relative_error(known[partner[use]], a)
-    # The reordering must explain the mismatch, not merely stay within fit_tol of a nearly
-    # right gradient (a symmetric gradient with a small bug is the same in both orders).
-    as_is = relative_error(b["n"][use], a)
-    if not (err < fit_tol and err < 1e-2 * as_is):
-        return None
-    name = b["name"]
-    where = ("" if b["full"] else
-             f" (at the {int(use.sum())} sampled entries tested against their transposed "
-             f"positions)")
-    return Finding(
-        "transposed",
-        f"the analytic gradient of {name} {shape} holds the right numbers in the wrong places: "
-        f"it equals the numerical gradient unrolled in the other order, i.e. transposed"
-        f"{where}. This is the MATLAB (:) trap (column-major) or a {name}grad.T: unroll the "
-        f"gradient exactly like theta (order={layout.order!r}) and give {name}grad the shape "
-        f"of {name}.",
-        {"error_as_is": b["error"], "error_reordered": err, "n_tested": int(use.sum()),
-         "extra_coordinates": n_extra},
-        (name,),
-    )
-
-
-def _regularization(b, lambda_, bias) -> Finding | None:
-    if not lambda_:
-        return None
-    d, p = b["n"] - b["a"], b["p"]
-    pp = float(p @ p)
-    if np.count_nonzero(p) < MIN_FIT_ENTRIES:
-        return None
-    k = float(d @ p) / pp
-    resid = float(np.linalg.norm(d - k * p) / np.linalg.norm(d))
-    ratio = k / lambda_
-    match = next((r for r in REG_RATIOS if abs(ratio - r) < 1e-3 * abs(r)), None)
-    if not (resid < REG_RESIDUAL_TOL and match is not None):
-        return None
-    name = b["name"]
-    evidence = {"lambda_": float(lambda_), "coefficient": k, "ratio_to_lambda": ratio,
-                "residual": resid}
-    if name in bias:
-        if match > 0:
-            message = (f"the cost applies weight decay to the bias {name} (the numerical "
-                       f"gradient contains {_times(match)}lambda*{name}) but biases are never "
-                       f"decayed: sum only the weight matrices in the decay term.")
-        else:
-            message = (f"the gradient of the bias {name} includes weight decay "
-                       f"({_times(-match)}lambda*{name}) but biases are never decayed: drop the "
-                       f"lambda term from the {name} gradient.")
-        return Finding("regularized_bias", message, evidence, (name,))
-    if match == 1.0:
-        message = (f"the gradient of {name} lacks the weight-decay term lambda*{name}, the "
-                   f"derivative of (lambda/2)*||{name}||^2 in the cost.")
-    elif match == 0.5:
-        message = (f"the gradient of {name} has only half the weight-decay term: the derivative "
-                   f"of (lambda/2)*||{name}||^2 is lambda*{name}, not (lambda/2)*{name}.")
-    elif match == -1.0:
-        message = (f"the gradient of {name} has lambda*{name} more weight decay than the cost: "
-                   f"either the cost lacks (lambda/2)*||{name}||^2 or the gradient adds "
-                   f"lambda*{name} twice.")
-    else:
-        message = (f"the weight-decay terms of cost and gradient disagree for {name}: they "
-                   f"differ by {match:g}*lambda*{name}; the cost's (lambda/2)*||{name}||^2 has "
-                   f"the gradient lambda*{name}.")
-    return Finding("missing_regularization", message, evidence, (name,))
-
-
-def _times(r: float) -> str:
-    return "" if r == 1 else f"{r:g}*"
-
-
-def _scale_fit(b, fit_tol) -> float | None:
-    n, a = b["n"], b["a"]
-    nn = float(n @ n)
-    if np.count_nonzero(n) < MIN_FIT_ENTRIES or not np.any(a):
-        return None
-    c = float(a @ n) / nn
-    resid = float(np.linalg.norm(a - c * n) / np.linalg.norm(a))
-    if resid < fit_tol and abs(c - 1) > fit_tol:
-        return c
-    return None
-
-
-def _scale_hint(c: float) -> str:
-    mag = abs(c)
-    near = round(mag)
-    inv = round(1 / mag) if mag > 0 else 0
-    if near >= 2 and abs(mag - near) < 1e-6 * mag:
-        if near == 2:
-            hint = ("twice the true gradient: a factor 2 too many, e.g. from differentiating "
-                    "(1/2)||h - y||^2 into 2(h - y), or a term counted twice")
-        else:
-            hint = (f"{near} times the true gradient: if {near} is your number of examples m, "
-                    "the gradient is missing the 1/m average (or the cost divides by m twice)")
-    elif inv >= 2 and abs(1 / mag - inv) < 1e-6 / mag:
-        if inv == 2:
-            hint = ("half the true gradient: a factor 1/2 too many, e.g. the 1/2 of squared "
-                    "error applied to the gradient again, or a factor 2 missing")
-        else:
-            hint = (f"1/{inv} of the true gradient: if {inv} is your number of examples m, the "
-                    "gradient divides by m twice (or the cost forgets to)")
-    else:
-        hint = ("off by a constant factor: look for a missing or extra 1/m, the 1/2 of "
-                "squared error, a factor 2, or a constant such as a learning rate")
-    if c < 0:
-        hint += ", and its sign is flipped"
-    return hint
-
-
-def _scale_findings(fits: dict[str, float], blocks: dict) -> list[Finding]:
-    """Group blocks that share one constant c into a single finding."""
-    groups: list[tuple[float, list[str]]] = []
-    for name, c in fits.items():
-        for group in groups:
-            if abs(group[0] - c) <= 1e-6 * abs(c):
-                group[1].append(name)
-                break
-        else:
-            groups.append((c, [name]))
-    findings = []
-    for c, names in groups:
-        which = "the whole gradient" if len(names) == len(blocks) else ", ".join(names)
-        if len(names) == 1 and len(blocks) == 1:
-            which = "the gradient"
-        evidence = {"c": c, "n_blocks": len(names)}
-        if abs(c + 1) < FIT_TOL:
-            findings.append(Finding(
-                "sign_flipped",
-                f"{which} has the wrong sign: analytic = -1 x numerical. Look for a flipped "
-                "difference (y - h instead of h - y) or a gradient of -J (ascent instead of "
-                "descent).",
-                evidence, tuple(names)))
-        else:
-            findings.append(Finding(
-                "scaled",
-                f"{which} is analytic = c x numerical with c = {c:.6g}: {_scale_hint(c)}.",
-                evidence, tuple(names)))
-    return findings
-
-
-def _ratio_spread(b):
-    n, a = b["n"], b["a"]
-    if not np.any(n):
-        return None
-    keep = np.abs(n) > 1e-3 * np.max(np.abs(n))
-    r = a[keep] / n[keep]
-    return float(r.min()), float(np.median(r)), float(r.max())
-
-
-# --------------------------------------------------------------------------------------------
-# Kinks
-
-
-def _kinks(report, failing, theta) -> tuple[list[Finding], set[str]]:
-    """Probe the worst coordinates of each failing block for a corner in the cost.
-
-    At a smooth point the second difference ``(J(x+h) - 2J(x) + J(x-h)) / h`` shrinks in
-    proportion to h; at a corner it stays near the jump of the slope. Comparing h and h/10
-    separates the two. A block whose worst coordinates are mostly corners is explained by them.
-    """
-    if not failing:
-        return [], set()
-    cost = report._context["cost"]
-    h = report.epsilon if report.method != "complex" else 1e-4
-    x = theta.copy()
-    f0 = float(cost(x.copy(), "theta (kink probe)"))
-    dtype_eps = float(np.finfo(theta.dtype).eps)
-    kinks, explained, n_probed = [], set(), 0
-    for b in failing:
-        diff = np.abs(b["n"] - b["a"])
-        order = np.argsort(-diff, kind="stable")
-        order = order[diff[order] >= 0.1 * diff[order[0]]][:MAX_KINK_PROBES]
-        found = 0
-        for j in order:
-            k = int(b["indices"][j])
-            t = x[k]
-            vals = []
-            for step in (h, -h, h / 10, -h / 10):
-                x[k] = t + step
-                vals.append(float(cost(x.copy(),
-                                       f"theta perturbed at {report.layout.label(k)}")))
-            x[k] = t
-            fp1, fm1, fp2, fm2 = vals
-            d1 = (fp1 - 2 * f0 + fm1) / h
-            d2 = (fp2 - 2 * f0 + fm2) / (h / 10)
-            noise = 4 * dtype_eps * max(abs(f0), abs(fp1), abs(fm1)) / (h / 10)
-            nonlinear = abs(d2 - d1 / 10)
-            # A corner: the second difference does not shrink with h, and the jump in slope is
-            # large enough to matter for this coordinate's mismatch.
-            if nonlinear > 0.05 * abs(d1) and nonlinear > 10 * noise and abs(d1) >= 0.1 * diff[j]:
-                kinks.append((k, (f0 - fm2) / (h / 10), (fp2 - f0) / (h / 10)))
-                found += 1
-        n_probed += len(order)
-        if 2 * found >= len(order):
-            explained.add(b["name"])
-    if not kinks:
-        return [], set()
-    k, left, right = kinks[0]
-    where = ", ".join(report.layout.label(k) for k, *_ in kinks[:3])
-    if len(kinks) > 3:
-        where += f" and {len(kinks) - 3} more"
-    names = tuple(dict.fromkeys(report.layout.block_of(k)[0] for k, *_ in kinks))
-    return [Finding(
-        "kink",
-        f"the cost has a corner (a kink, like ReLU or abs at 0) at {where}: the slope left of "
-        f"theta ({left:.4g}) differs from the slope right of it ({right:.4g}), so the central "
-        "difference averages the two while the analytic gradient can only follow a convention "
-        "at the corner (such as relu'(0) = 0). The gradient may well be right: check again at "
-        "a theta away from the kink (e.g. another random initialization, nonzero biases).",
-        {"n_kinks": len(kinks), "n_probed": n_probed, "left_slope": left,
-         "right_slope": right},
-        names,
-    )], explained
 
 
 # --------------------------------------------------------------------------------------------

@@ -339,7 +339,7 @@ def fit_gabors(filters, *, r2_min: float = 0.8, nx_max: float = 0.5,
 
     Eight starts per filter (the two strongest orientations of its power spectrum, two centres,
     two envelope widths), each refined by Levenberg-Marquardt within bounds; the best fit wins.
-    Deterministic. About 0.1-0.3 s for 25 filters of 8x8.
+    Deterministic. 0.1-0.6 s for 25 filters of 8x8 (shared 2-core machine, busy).
 
     Parameters
     ----------

@@ -10,7 +10,10 @@ only: the doctor's ``localized`` finding.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import check_choice
 from ufldl_helpers.activations import sigmoid, sigmoid_grad
@@ -19,7 +22,9 @@ from ufldl_helpers.network import mlp_cost_and_grad, mlp_forward, mlp_layout
 __all__ = ["wrong_hidden_derivative"]
 
 
-def wrong_hidden_derivative(theta, layer_sizes, X, Y, *, lambda_=0.0, derivative_at="a"):
+def wrong_hidden_derivative(theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray,
+                            Y: np.ndarray, *, lambda_: float = 0.0,
+                            derivative_at: str = "a") -> tuple[float, np.ndarray]:
     """Cost and a gradient whose hidden layer uses ``sigmoid_grad(a2)`` instead of
     ``sigmoid_grad(z2)``.
 

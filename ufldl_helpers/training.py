@@ -247,6 +247,11 @@ class FastestBlasThreads:
             return self.candidates[-1]
         return min(timed, key=lambda k: statistics.median(self.times[k]))
 
+    @property
+    def controls_threads(self) -> bool:
+        """False when numpy's BLAS cannot be found (then ``fun`` runs as it is)."""
+        return self._pools is not None
+
     def _choose(self) -> tuple[int, bool]:
         """(threads, whether this call probes a candidate that is not the best)."""
         for k in self.candidates:
@@ -396,7 +401,7 @@ def train_sparse_autoencoder(data, hidden_size: int = 25, *, lambda_: float = 1e
                             visible_size=visible_size, hidden_size=hidden_size,
                             cost_history=np.asarray(history), optimize_result=res,
                             wall_time=wall, order=order, stopped_by_callback=stopped,
-                            blas_threads=timed.best if timed._pools is not None else None,
+                            blas_threads=timed.best if timed.controls_threads else None,
                             hyperparameters={"lambda_": float(lambda_),
                                              "sparsity_param": float(sparsity_param),
                                              "beta": float(beta), "max_iter": max_iter,
@@ -426,13 +431,13 @@ def hyperparameter_sweep(data, hidden_size: int = 25, values=None, *, max_iter: 
     hidden_size : int
     values : dict, optional
         ``{"sparsity_param": [...], "beta": [...], "lambda_": [...]}`` (any subset). Default:
-        rho in (0.01, 0.05, 0.2), beta in (0, 3, 10), lambda_ in (0, 1e-4, 1e-2).
+        rho in (0.01, 0.05, 0.2), beta in (0, 3, 10), ``lambda_`` in (0, 1e-4, 1e-2).
     max_iter : int
         L-BFGS-B iterations per run.
     rng : numpy.random.Generator, int or None
         For the shared initial ``theta``.
     base : dict, optional
-        The values held fixed; default UFLDL's (rho 0.01, beta 3, lambda_ 1e-4).
+        The values held fixed; default UFLDL's (rho 0.01, beta 3, ``lambda_`` 1e-4).
     progress : bool
         Progress bar for each run.
 

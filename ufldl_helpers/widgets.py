@@ -9,10 +9,19 @@ front end.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ufldl_helpers.gradcheck import EpsilonSweep
+    from ufldl_helpers.training import TrainingResult
+
 __all__ = ["epsilon_slider", "filter_explorer"]
 
 
-def epsilon_slider(sweep, *, tol=None, value=None):
+def epsilon_slider(sweep: EpsilonSweep, *, tol: float | None = None,
+                   value: float | None = None) -> Any | Figure:
     """A slider over the epsilons of a sweep that redraws the error curve with a marker.
 
     Moving the slider calls :func:`ufldl_helpers.display.plot_epsilon_sweep` with
@@ -49,7 +58,7 @@ def epsilon_slider(sweep, *, tol=None, value=None):
                                      continuous_update=False)
     out = widgets.Output()
 
-    def redraw(change=None):
+    def redraw(change: object = None) -> None:
         with out:
             out.clear_output(wait=True)
             fig = plot_epsilon_sweep(sweep, highlight=slider.value, tol=tol)
@@ -61,7 +70,8 @@ def epsilon_slider(sweep, *, tol=None, value=None):
     return widgets.VBox([slider, out])
 
 
-def filter_explorer(sweep, *, name=None, value=None):
+def filter_explorer(sweep: dict[str, dict[float, TrainingResult]], *, name: str | None = None,
+                    value: float | None = None) -> Any | Figure:
     """Buttons for a hyperparameter and a slider over its values, showing the learned filters.
 
     Each view is :func:`ufldl_helpers.display.plot_filters` of a run that
@@ -100,7 +110,7 @@ def filter_explorer(sweep, *, name=None, value=None):
                                      description="value", continuous_update=False)
     out = widgets.Output()
 
-    def redraw(change=None):
+    def redraw(change: object = None) -> None:
         with out:
             out.clear_output(wait=True)
             fig = plot_filters(sweep[buttons.value][slider.value],
@@ -108,7 +118,7 @@ def filter_explorer(sweep, *, name=None, value=None):
             display(fig)
             plt.close(fig)
 
-    def new_name(change):
+    def new_name(change: dict[str, Any]) -> None:
         slider.unobserve(redraw, names="value")
         slider.options = [(f"{v:g}", v) for v in sweep[change["new"]]]
         slider.value = next(iter(sweep[change["new"]]))

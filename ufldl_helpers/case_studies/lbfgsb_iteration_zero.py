@@ -1,4 +1,8 @@
-"""Document 001: scipy's L-BFGS-B stops at iteration 0 although the gradient check passes.
+"""The L-BFGS-B post: scipy's L-BFGS-B stops at iteration 0 although the gradient check passes.
+
+Source: a Stack Overflow question tagged numpy, scipy, neural-network and backpropagation,
+posted 2018-05-14; we could not locate its address, our copy is a machine-translated mirror.
+The code quoted here is from that question, by its Stack Overflow author, CC BY-SA 4.0.
 
 The learner's autoencoder cost (UFLDL notation, ``theta = [W1, W2, b1, b2]``, weight decay, no
 sparsity) is correct, and their own finite-difference check agrees (6.9e-09). Yet::
@@ -20,6 +24,17 @@ cost. The fix is ``lambda x: autoencoder_cost_and_grad(x, ...)`` (:func:`objecti
 over all 16474 entries, with forward differences of step ``sqrt(eps) = 1.5e-8`` on a cost of
 about 90, whose round-off alone is ``~eps * 90 / 1.5e-8 = 1.3e-6`` per entry
 (:func:`check_grad_in_context`).
+
+Why the line search gives up (:func:`line_search_trials`): L-BFGS-B accepts a trial step ``t``
+along ``d`` only under the strong Wolfe conditions, sufficient decrease
+``f(t) <= f(0) + FTOL * t * g(0)'d`` *and* curvature ``|g(t)'d| <= GTOL * |g(0)'d|``. When the
+required decrease falls below half an ulp of ``f(0)`` the first test passes for the unchanged
+cost, but ``g(t) = g(0)`` exactly, so the second can never hold.
+
+The post's own numbers prove the diagnosis (:func:`weight_decay_ratio`): its first three ``jac``
+entries (``W1[0, 0:3]``, weights from the always-blank top-left pixels, whose data gradient is
+0) divided by the first three ``x`` entries give exactly ``lambda_ = 1e-4``, UFLDL's weight decay
+in the sparse autoencoder exercise; and ``x`` ends in zeros, the initial biases.
 """
 
 from __future__ import annotations
@@ -34,14 +49,24 @@ from ufldl_helpers.sparse_autoencoder import initialize_parameters
 from ufldl_helpers.training import limit_blas_threads
 
 __all__ = [
+    "FTOL",
+    "GTOL",
     "POSTED",
     "autoencoder_cost_and_grad",
     "check_grad_in_context",
     "compute_gradient_numerical_estimate",
+    "line_search_trials",
     "mnist_problem",
     "objective",
+    "stop_reason",
     "train",
+    "weight_decay_ratio",
 ]
+
+FTOL = 1e-3
+"""L-BFGS-B's sufficient-decrease constant (``ftol`` of its line search ``dcsrch``)."""
+GTOL = 0.9
+"""L-BFGS-B's curvature constant (``gtol`` of ``dcsrch``): the strong Wolfe condition."""
 
 POSTED = {
     "fun": 90.802022224079778,
@@ -56,6 +81,11 @@ POSTED = {
     # The last three entries of the returned jac (b2's gradient): (a - x) * a * (1 - a) with
     # a ~ 0.5 at the start and x = 0 on most pixels gives about 0.125.
     "jac_last": (1.22425735e-01, 1.23425062e-01, 1.28091250e-01),
+    # The first three entries of jac and x: W1[0, 0:3], the weights of the top-left pixels.
+    "jac_first": (-6.83667742e-06, -2.74886002e-06, -3.23531941e-06),
+    "x_first": (-0.06836677, -0.0274886, -0.03235319),
+    # x ends in b2 = 0: the initial biases, never moved.
+    "x_last": (0.0, 0.0, 0.0),
 }
 """The numbers in the post (scipy of 2018)."""
 
@@ -257,3 +287,126 @@ def check_grad_in_context(theta, visible_size, hidden_size, lambda_, data):
         "n": int(theta.size),
         "cost": J0,
     }
+
+
+def weight_decay_ratio(jac, x):
+    """``jac / x`` entry by entry: the weight decay ``lambda_`` where the data gradient is 0.
+
+    On a pixel that is blank in every example, ``W1``'s data gradient ``delta2 @ a1.T / m`` is
+    0, so its gradient is ``lambda_ * W1`` and the ratio is ``lambda_`` (up to the rounding of
+    the printed digits). Use it with the post's ``POSTED["jac_first"], POSTED["x_first"]``.
+
+    Parameters
+    ----------
+    jac, x : (k,) array_like
+        Gradient entries and the parameters they belong to (nonzero).
+
+    Returns
+    -------
+    (k,) ndarray
+    """
+    x = check_array(x, "x", ndim=1)
+    jac = check_array(jac, "jac", shape=x.shape)
+    if numpy.any(x == 0):
+        raise ValueError("x must be nonzero to divide by it")
+    return jac / x
+
+
+def line_search_trials(theta, visible_size, hidden_size, lambda_, data, *, fixed=False,
+                       maxls=20):
+    """Record the first line search of :func:`train` and apply its acceptance tests per trial.
+
+    Every evaluation after the first is a trial point ``x = theta + t * d`` along the first
+    search direction ``d = -g(0)``. ``t`` is recovered from the coordinates where ``theta`` is 0
+    (the biases), where ``x = t * d`` is exact to rounding. Each trial is then tested as
+    L-BFGS-B's line search ``dcsrch`` tests it, in the same floating-point operations:
+
+    * sufficient decrease (Armijo): ``f(t) <= f(0) + t * (FTOL * g(0)'d)``;
+    * curvature (strong Wolfe): ``|g(t)'d| <= GTOL * |g(0)'d|``.
+
+    A step is accepted only when both hold.
+
+    Parameters
+    ----------
+    theta, visible_size, hidden_size, lambda_, data, fixed
+        As in :func:`objective`.
+    maxls : int
+        The line-search limit of :func:`train`.
+
+    Returns
+    -------
+    dict
+        ``t`` (trial steps, in order), ``f`` (costs at the trials), ``f0``, ``slope0``
+        (``g(0)'d``, negative), ``slope`` (``g(t)'d`` per trial), ``required`` (the required
+        decrease ``FTOL * t * |g(0)'d|``), ``ulp`` (the spacing of float64 at ``f0``),
+        ``sufficient_decrease`` and ``curvature`` (bool arrays), ``result`` (the
+        ``OptimizeResult``). Only the first line search is recorded (``maxiter=1``): with
+        ``fixed=True`` the arrays end at its accepted trial.
+    """
+    J = objective(theta, visible_size, hidden_size, lambda_, data, fixed=fixed)
+    theta = check_array(theta, "theta", ndim=1)
+    points = []
+
+    def recorded(x):
+        points.append(numpy.array(x, dtype=float))
+        return J(x)
+
+    maxls = check_scalar(maxls, "maxls", low=1, integer=True)
+    with limit_blas_threads(numpy_threads=1):
+        result = scipy.optimize.minimize(recorded, theta, method="L-BFGS-B", jac=True,
+                                         options={"maxiter": 1, "maxls": maxls})
+    f0, g0 = J(theta)
+    d = -g0
+    slope0 = float(g0 @ d)
+    exact = (theta == 0) & (d != 0)
+    if not numpy.any(exact):
+        raise ValueError("theta needs zero entries (the initial biases) to recover the steps")
+    trials = {"t": [], "f": [], "slope": []}
+    # maxiter=1: every evaluation after the first is a trial of the first line search.
+    for x in points[1:]:
+        t = float(numpy.median(x[exact] / d[exact]))
+        off_line = numpy.linalg.norm(x - (theta + t * d))
+        if off_line > 1e-6 * abs(t) * numpy.linalg.norm(d) + 8 * numpy.finfo(float).eps \
+                * numpy.linalg.norm(theta):
+            raise RuntimeError("a trial point is off the line theta + t*d: L-BFGS-B's first "
+                               "direction was not -g(0)")
+        f, g = J(x)
+        trials["t"].append(t)
+        trials["f"].append(f)
+        trials["slope"].append(float(g @ d))
+    t = numpy.array(trials["t"])
+    f = numpy.array(trials["f"])
+    slope = numpy.array(trials["slope"])
+    ftest = f0 + t * (FTOL * slope0)
+    return {
+        "t": t,
+        "f": f,
+        "f0": f0,
+        "slope0": slope0,
+        "slope": slope,
+        "required": FTOL * t * abs(slope0),
+        "ulp": float(numpy.spacing(f0)),
+        "sufficient_decrease": f <= ftest,
+        "curvature": numpy.abs(slope) <= GTOL * abs(slope0),
+        "result": result,
+    }
+
+
+def stop_reason(result) -> str:
+    """The first word of L-BFGS-B's message: ``"ABNORMAL"``, ``"CONVERGENCE"`` or ``"STOP"``.
+
+    scipy words the messages differently across versions (``ABNORMAL_TERMINATION_IN_LNSRCH``
+    before 1.15, ``ABNORMAL: `` since; bytes in old versions); the first word is stable.
+
+    Parameters
+    ----------
+    result : scipy.optimize.OptimizeResult
+
+    Returns
+    -------
+    str
+    """
+    message = result.message
+    if isinstance(message, bytes):
+        message = message.decode()
+    return str(message).strip().split(":")[0].split("_")[0].split(" ")[0]

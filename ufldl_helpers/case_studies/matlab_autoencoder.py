@@ -1,4 +1,8 @@
-"""Document 000: a MATLAB autoencoder whose decoder gradient check disagrees.
+"""The MATLAB autoencoder post: the decoder's gradient check disagrees with backprop.
+
+Source: "Checking the gradient when doing gradient descent", Stack Overflow question 6552851
+(2011), https://stackoverflow.com/questions/6552851/checking-the-gradient-when-doing-gradient-descent;
+the code quoted here is from that question, by its Stack Overflow author, CC BY-SA 3.0.
 
 The learner's network has 784 visible and 200 hidden units, untied ``encoder`` (784 x 200) and
 ``decoder`` (200 x 784), no biases, sigmoid units, squared error, and MATLAB's row-vector
@@ -27,7 +31,9 @@ and the check loops over ``decoder(:)`` with ``epsilon = 10e-5`` and
     ``gEncoder = error_1'*x`` is transposed too (200 x 784). Fix: ``gEncoder = x'*error_1``.
 ``"D"``
     (latent) with a batch of images (rows of ``x``), MATLAB's ``sum`` adds over the first
-    dimension only and returns a 1 x 784 row, not a scalar. Fix: ``sum(sum(...))``.
+    dimension only and returns a 1 x 784 row, not a scalar. MATLAB raises nothing: ``grad_i``
+    becomes a 1 x 784 row with one non-zero entry, and ``fprintf`` cycles its format through
+    all 1570 numbers, 4 per line (:func:`posted_check_output`). Fix: ``sum(sum(...))``.
 
 ``epsilon = 10e-5`` is 1e-4, not 1e-5: harmless here (1e-4 is UFLDL's own choice).
 
@@ -41,6 +47,7 @@ import numpy as np
 
 from ufldl_helpers._validation import check_array, check_rng, check_scalar, check_subset
 from ufldl_helpers.activations import sigmoid
+from ufldl_helpers.gradcheck import numerical_gradient
 from ufldl_helpers.params import ParamLayout
 
 __all__ = [
@@ -50,11 +57,14 @@ __all__ = [
     "cost",
     "cost_and_grad",
     "decoder_check",
+    "encoder_ratio",
     "format_check_lines",
     "gradients",
     "initialize_weights",
     "layout",
+    "matlab_fprintf",
     "matlab_sum",
+    "posted_check_output",
     "transpose_fixed_points",
 ]
 
@@ -64,6 +74,7 @@ FIXES = {
     "C": "gEncoder = x'*error_1 (the encoder's shape, not its transpose)",
     "D": "J = sum(sum(0.5*(z - x).^2)) (a scalar for a batch too)",
 }
+"""The post's four bugs by letter: ``letter -> the corrected MATLAB line``."""
 
 POSTED_EPSILON = 10e-5
 """The post's ``epsilon = 10e-5``, which is 1e-4 (10 x 10^-5), not 1e-5."""
@@ -286,3 +297,129 @@ def transpose_fixed_points(shape) -> np.ndarray:
     k = np.arange(p * q)
     same = (k % p == k // q) & (k // p == k % q)
     return k[same]
+
+
+def _matlab_format_one(spec: str, value: float) -> str:
+    # MATLAB: a %d conversion that does not fit the value (not an integer) becomes %e.
+    if spec == "d":
+        if float(value).is_integer():
+            return f"{int(value):d}"
+        return f"{value:e}"
+    return f"{value:f}"
+
+
+def matlab_fprintf(fmt: str, *args) -> str:
+    """MATLAB's ``fprintf(fmt, args...)`` for ``%d`` and ``%f`` conversions, as text.
+
+    MATLAB flattens every argument (column-major) into one list of numbers and applies ``fmt``
+    to them again and again until the list is used up; output stops at the first conversion
+    that has no number left. A ``%d`` given a non-integer prints as ``%e``.
+
+    Parameters
+    ----------
+    fmt : str
+        A format with ``%d`` / ``%f`` conversions and literal text (``\\n`` as a newline).
+    *args : scalars or arrays
+
+    Returns
+    -------
+    str
+    """
+    if not isinstance(fmt, str):
+        raise TypeError(f"fmt must be a str, got {type(fmt).__name__}")
+    pieces = fmt.replace("\\n", "\n").split("%")
+    literals, specs = [pieces[0]], []
+    for piece in pieces[1:]:
+        if not piece or piece[0] not in "df":
+            raise ValueError(f"fmt may only use %d and %f conversions, got %{piece[:1]}")
+        specs.append(piece[0])
+        literals.append(piece[1:])
+    values = np.concatenate([np.ravel(np.asarray(a, dtype=float), order="F") for a in args])
+    if not specs:
+        return fmt
+    out, k = [], 0
+    while k < values.size:
+        out.append(literals[0])
+        for spec, literal in zip(specs, literals[1:], strict=True):
+            if k == values.size:
+                return "".join(out)
+            out.append(_matlab_format_one(spec, values[k]))
+            out.append(literal)
+            k += 1
+    return "".join(out)
+
+
+def posted_check_output(x, encoder, decoder, i, *, epsilon=POSTED_EPSILON, fixes=()):
+    """What one pass of the post's check loop computes and prints, with MATLAB's semantics.
+
+    With several images (rows of ``x``) and no fix D, ``Jp`` and ``Jm`` are 1 x num_visible
+    rows, so ``grad_i`` and ``diff`` are rows too, and the post's ``fprintf`` line spreads them
+    over many lines instead of raising an error.
+
+    Parameters
+    ----------
+    x : (m, num_visible) ndarray
+    encoder, decoder : ndarray
+    i : int
+        0-based position in ``decoder(:)``.
+    epsilon : float
+    fixes : str or iterable of letters from :data:`FIXES`
+
+    Returns
+    -------
+    grad_i : float or (1, num_visible) ndarray
+    text : str
+        ``fprintf('%d: %f <=> %f: %f\\n', i, grad_i, check(i), diff)`` with 1-based ``i``.
+    """
+    x, encoder, decoder = _check_weights(x, encoder, decoder)
+    i = check_scalar(i, "i", low=0, high=decoder.size - 1, integer=True)
+    fixes = _check_fixes(fixes)
+    check = gradients(x, encoder, decoder, fixes)[1].ravel(order="F")
+    J = []
+    for step in (epsilon, -epsilon):
+        theta = decoder.ravel(order="F").copy()
+        theta[i] += step
+        J.append(cost(x, encoder, theta.reshape(decoder.shape, order="F"), fixes))
+    grad_i = (J[0] - J[1]) / (2 * epsilon)
+    diff = np.abs(grad_i - check[i])
+    return grad_i, matlab_fprintf("%d: %f <=> %f: %f\\n", i + 1, grad_i, check[i], diff)
+
+
+def encoder_ratio(x, encoder, decoder, fixes="AC", *, epsilon=1e-4):
+    """Numerical over analytic gradient of every encoder weight: the signature of bug B.
+
+    With one image and fixes A and C, ``gEncoder(p, h) = x(p) * error_1(h)``, while the true
+    gradient is ``x(p) * e(h)`` with ``e`` backpropagated through ``decoder'``. Their ratio
+    ``e(h) / error_1(h)`` is the same for every pixel ``p``: each column (hidden unit) of the
+    result is constant, a different constant per column. Pixels where ``x`` is 0 give NaN
+    (both gradients are 0 there).
+
+    Parameters
+    ----------
+    x : (1, num_visible) ndarray
+        One image (with several, the sums over images mix the ratios).
+    encoder : (num_visible, num_hidden) ndarray
+    decoder : (num_hidden, num_visible) ndarray
+    fixes : str or iterable of letters from :data:`FIXES`
+        Must include C, so that ``gEncoder`` has the encoder's shape.
+    epsilon : float
+
+    Returns
+    -------
+    (num_visible, num_hidden) ndarray
+    """
+    x, encoder, decoder = _check_weights(x, encoder, decoder)
+    fixes = _check_fixes(fixes)
+    if "C" not in fixes:
+        raise ValueError("fixes must include 'C': without it gEncoder is transposed and the "
+                         "ratio compares different weights")
+    v, h = encoder.shape
+
+    def encoder_cost(flat):
+        return cost(x, flat.reshape((v, h), order="F"), decoder, "D")
+
+    numerical = numerical_gradient(encoder_cost, encoder.ravel(order="F"), epsilon=epsilon)
+    analytic = gradients(x, encoder, decoder, fixes)[0].ravel(order="F")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(analytic != 0, numerical / np.where(analytic != 0, analytic, 1), np.nan)
+    return ratio.reshape((v, h), order="F")

@@ -1,4 +1,9 @@
-"""Document 003: a softmax output layer whose gradient check is off by about 1.5x.
+"""The softmax post: an output layer whose gradient check is off by about 1.5x.
+
+Source: "Issue with backpropagation using a 2 layer network and softmax", Data Science Stack
+Exchange question 18940 (2017),
+https://datascience.stackexchange.com/questions/18940/issue-with-backpropagation-using-a-2-layer-network-and-softmax;
+the code quoted here is from that question, by its author, CC BY-SA 3.0.
 
 The learner's Octave network (one hidden layer, bias columns, ``Theta1``, ``Theta2``, one-hot
 ``Y``, one example per *row* of ``X``) passes the gradient check with a sigmoid output, but with
@@ -27,10 +32,16 @@ Two bugs, each switchable in :func:`nn_cost_function` through ``fixes``:
     cross-entropy left active. With near-uniform outputs ``h = 1/K`` the binary cost's derivative
     is ``K/(K-1) * (a3 - Y)`` (see :func:`binary_cost_delta`): 1.5 for K = 3 classes, 1.11 for
     the 10 MNIST classes. Fix: the categorical cost with a softmax output (the binary one stays
-    right for a sigmoid output).
+    right for a sigmoid output). ``a3 - Y`` is ``dJ/dz3`` for every *canonical-link* pair:
+    sigmoid + binary cross-entropy, softmax + categorical cross-entropy, linear output + squared
+    error (:func:`delta3_is_a3_minus_y`).
 ``"derivative"``
     the hidden layer's derivative is always the sigmoid's. With tanh or softplus hidden units the
-    ``Theta1`` block disagrees while ``Theta2`` agrees. Fix: pass ``activation_type``.
+    ``Theta1`` block disagrees while ``Theta2`` agrees. Fix: pass ``activation_type``. Each
+    entry of ``sigma2`` is then ``1/r`` times the right one, ``r = f'(z2) / sigmoid'(z2)``
+    (:func:`derivative_ratio`); when ``r`` is nearly constant the block's relative error
+    ``|n - a| / |n + a|`` is ``(r - 1)/(r + 1)``: 0.6 for tanh (``r = 4`` at ``z = 0``), 1/3
+    for softplus (``r = 2``).
 
 ``cost_line="commented"`` switches to the commented-out softmax line instead: its weight decay
 sits inside the negation and it lacks the ``1/m``, so (with ``lambda_ = 0``) the numerical
@@ -48,9 +59,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ufldl_helpers._validation import check_array, check_choice, check_scalar, check_subset
+from ufldl_helpers._validation import (
+    check_array,
+    check_choice,
+    check_rng,
+    check_scalar,
+    check_subset,
+)
 from ufldl_helpers.activations import ACTIVATIONS, sigmoid, softmax
 from ufldl_helpers.gradcheck import numerical_gradient
+from ufldl_helpers.network import mlp_cost_and_grad, mlp_forward
 from ufldl_helpers.params import ParamLayout
 
 __all__ = [
@@ -62,6 +80,8 @@ __all__ = [
     "binary_cost_delta",
     "check_nn_gradients",
     "debug_initialize_weights",
+    "delta3_is_a3_minus_y",
+    "derivative_ratio",
     "format_table",
     "forward",
     "harness_function",
@@ -77,6 +97,7 @@ FIXES = {
     "cost": "use the cost whose derivative is a3 - Y: categorical cross-entropy for softmax",
     "derivative": "call activationGradient with activation_type instead of 'sigmoid'",
 }
+"""The post's two bugs: ``name -> what the fix changes``."""
 
 POSTED_TABLES = {
     ("sigmoid", "softmax"): np.array([
@@ -365,3 +386,64 @@ def binary_cost_delta(z3, Y):
     h = softmax(z3.T).T
     g = (h - Y) / (h * (1 - h))
     return h * (g - np.sum(h * g, axis=1, keepdims=True))
+
+
+def derivative_ratio(activation_type, z=None):
+    """``r = f'(z) / sigmoid'(z)``: how much larger the right hidden derivative is.
+
+    With the derivative hard-coded to ``'sigmoid'``, every entry of ``sigma2`` is ``1/r`` times
+    the right one, so ``Theta1``'s analytic gradient shrinks by about ``1/r``.
+
+    Parameters
+    ----------
+    activation_type : {"sigmoid", "tanh", "softplus"}
+    z : array_like, optional
+        Hidden pre-activations; default the harness's ``z2`` (m x hidden, examples as rows).
+
+    Returns
+    -------
+    ndarray, shape of ``z``
+    """
+    check_choice(activation_type, "activation_type", HIDDEN_ACTIVATIONS)
+    if z is None:
+        theta, X, _ = harness_problem()
+        Theta1 = nn_layout(3, 5, 3).roll(theta)["Theta1"]
+        z = np.hstack([np.ones((X.shape[0], 1)), X]) @ Theta1.T
+    z = check_array(z, "z", dtype="real")
+    return ACTIVATIONS[activation_type][1](z) / ACTIVATIONS["sigmoid"][1](z)
+
+
+def delta3_is_a3_minus_y(output, loss, *, K=3, rng=0) -> bool:
+    """Whether ``dJ/dz3 = a3 - y`` for an output activation and a loss (one example).
+
+    Uses :func:`ufldl_helpers.network.mlp_cost_and_grad` with one example: the gradient of
+    the output bias ``b2`` is then exactly ``dJ/dz3``. True for the canonical-link pairs
+    (sigmoid + cross_entropy, softmax + cross_entropy, linear + squared_error), false otherwise.
+
+    Parameters
+    ----------
+    output : {"sigmoid", "softmax", "linear"}
+    loss : {"cross_entropy", "squared_error"}
+    K : int
+        Number of output units.
+    rng : numpy.random.Generator, int or None
+        For the random example, weights and target.
+
+    Returns
+    -------
+    bool
+    """
+    K = check_scalar(K, "K", low=2, integer=True)
+    generator = check_rng(rng)
+    sizes = (4, 3, K)
+    theta = generator.normal(0, 0.5, 4 * 3 + 3 * K + 3 + K)
+    x = generator.normal(0, 1, (4, 1))
+    if output == "linear":
+        y = generator.normal(0, 1, (K, 1))              # any real targets
+    elif output == "sigmoid":
+        y = generator.uniform(0.1, 0.9, (K, 1))         # any targets in [0, 1]
+    else:
+        y = np.eye(K)[:, [int(generator.integers(K))]]  # one-hot
+    b2_grad = mlp_cost_and_grad(theta, sizes, x, y, output=output, loss=loss)[1][-K:]
+    a3 = mlp_forward(theta, sizes, x, output=output)[:, 0]
+    return bool(np.allclose(b2_grad, a3 - y[:, 0], rtol=1e-12, atol=1e-14))

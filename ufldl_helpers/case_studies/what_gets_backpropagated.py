@@ -1,4 +1,7 @@
-"""Document 002: during a gradient check, what is backpropagated?
+"""The targets post: during a gradient check, what is backpropagated?
+
+Source: "Gradient checking in backpropagation", Stack Overflow question 26192592 (2014),
+https://stackoverflow.com/questions/26192592/gradient-checking-in-backpropagation (CC BY-SA 3.0).
 
 The learner (a 2-2-1 network) believes the numerical gradient "does not depend on the targets,
 only on the inputs", while backprop starts from the error against the targets, and asks what
@@ -17,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import check_array, check_rng
 from ufldl_helpers.gradcheck import numerical_gradient, relative_error
@@ -36,13 +40,15 @@ LAYER_SIZES = (2, 2, 1)
 """The post's network: 2 inputs, 2 hidden units, 1 output (sigmoid units, squared error)."""
 
 LAYOUT = mlp_layout(LAYER_SIZES)
+"""Parameter layout of that network (``W1, W2, b1, b2``; 9 parameters)."""
 
 
-def _check_targets(Y, m: int, name: str) -> np.ndarray:
+def _check_targets(Y: ArrayLike, m: int, name: str) -> np.ndarray:
     return check_array(Y, name, shape=(1, m))
 
 
-def tiny_problem(rng=None):
+def tiny_problem(
+        rng: np.random.Generator | int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """XOR: four examples, the 2-2-1 network's random initial weights.
 
     Parameters
@@ -63,7 +69,7 @@ def tiny_problem(rng=None):
     return theta, X, Y
 
 
-def cost_and_grad(theta, X, Y):
+def cost_and_grad(theta: ArrayLike, X: ArrayLike, Y: ArrayLike) -> tuple[float, np.ndarray]:
     """Cost ``J = (1/m) sum 1/2 (a3 - y)^2`` and its gradient by backpropagation.
 
     Parameters
@@ -84,7 +90,7 @@ def cost_and_grad(theta, X, Y):
                              output="sigmoid", loss="squared_error")
 
 
-def output_delta(theta, X, Y):
+def output_delta(theta: ArrayLike, X: ArrayLike, Y: ArrayLike) -> np.ndarray:
     """What backprop propagates: ``delta3 = dJ/dz3 = (a3 - Y) * a3 * (1 - a3) / m``.
 
     The same quantity in training and in a gradient check; it depends on the targets.
@@ -127,7 +133,8 @@ class TargetComparison:
     numerical_change: float
 
 
-def compare_targets(theta, X, Y, Y_other, epsilon=1e-4) -> TargetComparison:
+def compare_targets(theta: ArrayLike, X: ArrayLike, Y: ArrayLike, Y_other: ArrayLike,
+                    epsilon: float = 1e-4) -> TargetComparison:
     """Numerical and backprop gradients for two sets of targets, side by side.
 
     Parameters

@@ -29,7 +29,7 @@ Correct (Exercise 1.1): a2 matches to 1e-07 (relative).
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,6 +142,8 @@ def run_student_function(exercise: str, name: str, fun: Callable, *args, **kwarg
 
 def _as_float_array(answer, name: str):
     """Return ``(array, None)`` or ``(None, message)`` for an answer that is not numeric."""
+    if isinstance(answer, (str, bytes)) or np.asarray(answer).dtype.kind in "OSUb":
+        return None, f"{name} must be a number or an array of numbers, got {answer!r}."
     try:
         arr = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):
@@ -154,6 +156,11 @@ def _difference(arr: np.ndarray, expected: np.ndarray, name: str, rtol: float) -
     if not np.all(np.isfinite(arr)):
         return f"{name} contains NaN or infinite values."
     scale = np.linalg.norm(expected)
+    if np.linalg.norm(arr - expected) <= 1e-3 * scale:
+        return (f"{name} is close to the right value (within 0.1%) but not equal to it: enter it "
+                "exactly (a fraction such as 4/3, or the expression), not a rounded decimal.")
+    if arr.size == 1:  # a factor or a sign between two numbers says nothing
+        return f"{name} is not the right value."
     if scale > 0 and np.linalg.norm(arr + expected) <= rtol * scale:
         return f"{name} has the opposite sign of the right values everywhere."
     if scale > 0 and np.linalg.norm(arr) > 0:
@@ -225,10 +232,12 @@ def check_number(exercise: str, answer, expected: float, *, name: str, rtol: flo
 
 
 def check_choice(exercise: str, answer, expected, options, *, name: str = "answer",
-                 why: str = "") -> Feedback:
-    """Check a multiple-choice prediction; ``why`` explains the right choice once it is made.
+                 why: str = "", reasons: Mapping | None = None) -> Feedback:
+    """Check a multiple-choice prediction.
 
     ``options`` lists the allowed answers, so a typo is reported as such rather than as wrong.
+    ``why`` explains the right choice once it is made; ``reasons`` maps a wrong option to one
+    line of reasoning that shows why it cannot be right (without naming the right one).
     """
     if is_placeholder(answer):
         return not_attempted(exercise, name)
@@ -238,4 +247,6 @@ def check_choice(exercise: str, answer, expected, options, *, name: str = "answe
         return not_yet(exercise, f"{name} must be one of {listed}; got {answer!r}.")
     if answer == expected:
         return correct(exercise, why or f"{answer!r} is right.")
-    return not_yet(exercise, f"{answer!r} is not what happens: run the cell below and look again.")
+    reason = (reasons or {}).get(answer, "go back over the reasoning in the text above and "
+                                         "check each step against your choice")
+    return not_yet(exercise, f"{answer!r} is not right: {reason}.")

@@ -1,0 +1,121 @@
+"""The checks of notebook 01's exercises: right answers pass, typical slips are named."""
+
+import numpy as np
+import pytest
+
+from ufldl_helpers.activations import sigmoid, sigmoid_grad, tanh, tanh_grad
+from ufldl_helpers.exercises import CORRECT, NOT_ATTEMPTED, NOT_YET
+from ufldl_helpers.exercises import backpropagation as ex
+from ufldl_helpers.network import mlp_layout
+
+SIZES = (2, 2, 1)
+
+
+def test_duplicate_prediction():
+    assert ex.check_duplicate_prediction(...).status == NOT_ATTEMPTED
+    assert ex.check_duplicate_prediction("unchanged").status == CORRECT
+    wrong = ex.check_duplicate_prediction("doubles")
+    assert wrong.status == NOT_YET and "average" in wrong.message
+    assert "must be one of" in ex.check_duplicate_prediction("same").message
+
+
+def test_duplicate_effect_is_measured_not_stored():
+    theta, X, Y = ex.backprop_problem(SIZES, m=4, rng=3)
+    for lambda_ in (0.0, 0.1):
+        assert ex.duplicate_effect(theta, SIZES, X, Y, lambda_) == "unchanged"
+
+
+def _deltas(theta, X, Y, *, hidden_grad=tanh_grad, at_a=False, over_m=False):
+    P = mlp_layout(SIZES).roll(theta)
+    z2 = P["W1"] @ X + P["b1"][:, None]
+    a2 = tanh(z2)
+    z3 = P["W2"] @ a2 + P["b2"][:, None]
+    a3 = sigmoid(z3)
+    delta3 = -(Y - a3) * sigmoid_grad(z3)
+    delta2 = (P["W2"].T @ delta3) * hidden_grad(a2 if at_a else z2)
+    m = X.shape[1] if over_m else 1
+    return delta3 / m, delta2 / m
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_right_deltas_pass(seed):
+    theta, X, Y = ex.backprop_problem(SIZES, m=3, rng=seed)
+    d3, d2 = _deltas(theta, X, Y)
+    assert ex.check_deltas(d3, d2, theta, SIZES, X, Y).status == CORRECT
+    # an equivalent form: 1 - a2**2 for tanh's derivative
+    P = mlp_layout(SIZES).roll(theta)
+    a2 = np.tanh(P["W1"] @ X + P["b1"][:, None])
+    assert ex.check_deltas(d3, (P["W2"].T @ d3) * (1 - a2**2), theta, SIZES, X, Y).correct
+
+
+def test_delta_slips_are_named():
+    theta, X, Y = ex.backprop_problem(SIZES, m=3, rng=0)
+    d3, d2 = _deltas(theta, X, Y)
+    assert ex.check_deltas(..., ..., theta, SIZES, X, Y).status == NOT_ATTEMPTED
+    assert ex.check_deltas(d3, ..., theta, SIZES, X, Y).status == NOT_ATTEMPTED
+    over_m = ex.check_deltas(*_deltas(theta, X, Y, over_m=True), theta, SIZES, X, Y)
+    assert over_m.status == NOT_YET and "per example" in over_m.message
+    sig = ex.check_deltas(d3, _deltas(theta, X, Y, hidden_grad=sigmoid_grad)[1],
+                          theta, SIZES, X, Y)
+    assert sig.status == NOT_YET and "tanh" in sig.message
+    at_a = ex.check_deltas(d3, _deltas(theta, X, Y, at_a=True)[1], theta, SIZES, X, Y)
+    assert at_a.status == NOT_YET and "not the activation" in at_a.message
+    flipped = ex.check_deltas(-d3, d2, theta, SIZES, X, Y)
+    assert flipped.status == NOT_YET and "opposite sign" in flipped.message
+    wrong_shape = ex.check_deltas(d3.T, d2, theta, SIZES, X, Y)
+    assert wrong_shape.status == NOT_YET and "shape" in wrong_shape.message
+
+
+def _backprop(W1, b1, W2, b2, X, Y, lambda_, slip=None):
+    m = X.shape[1]
+    z2 = W1 @ X + b1[:, None]
+    a2 = sigmoid(z2)
+    z3 = W2 @ a2 + b2[:, None]
+    a3 = sigmoid(z3)
+    delta3 = -(Y - a3) * a3 * (1 - a3)
+    delta2 = (W2.T @ delta3) * a2 * (1 - a2)
+    scale = 1 if slip == "no 1/m" else m
+    decay = 0 if slip == "no decay" else lambda_
+    W2grad = delta3 @ a2.T / scale + decay * W2
+    W1grad = delta2 @ X.T / scale + decay * W1
+    b1grad = delta2.sum(axis=1) / scale
+    b2grad = delta3.sum(axis=1) / scale
+    if slip == "transposed":
+        W1grad = W1grad.T
+    if slip == "decayed bias":
+        b1grad = b1grad + lambda_ * b1
+    return W1grad, b1grad, W2grad, b2grad
+
+
+def test_right_backprop_passes():
+    assert ex.check_backprop(_backprop).status == CORRECT
+    # the student's own loop over examples is as right as the vectorized version
+    def looped(W1, b1, W2, b2, X, Y, lambda_):
+        m = X.shape[1]
+        parts = [_backprop(W1, b1, W2, b2, X[:, [i]], Y[:, [i]], 0.0) for i in range(m)]
+        W1g, b1g, W2g, b2g = (sum(p[k] for p in parts) / m for k in range(4))
+        return W1g + lambda_ * W1, b1g, W2g + lambda_ * W2, b2g
+    assert ex.check_backprop(looped).status == CORRECT
+
+
+@pytest.mark.parametrize("slip, words", [("no 1/m", "1/m"), ("no decay", "weight-decay"),
+                                         ("transposed", "shape"),
+                                         ("decayed bias", "biases are never decayed")])
+def test_backprop_slips_are_named(slip, words):
+    feedback = ex.check_backprop(lambda *a: _backprop(*a, slip=slip))
+    assert feedback.status == NOT_YET and words in feedback.message
+
+
+def test_backprop_placeholders_and_errors():
+    assert ex.check_backprop(...).status == NOT_ATTEMPTED
+
+    def stub(W1, b1, W2, b2, X, Y, lambda_):
+        return ...
+    assert ex.check_backprop(stub).status == NOT_ATTEMPTED
+
+    def raises(W1, b1, W2, b2, X, Y, lambda_):
+        return W1 @ X.T
+    feedback = ex.check_backprop(raises)
+    assert feedback.status == NOT_YET and "ValueError" in feedback.message
+    feedback = ex.check_backprop(lambda *a: _backprop(*a)[:3])
+    assert feedback.status == NOT_YET and "four arrays" in feedback.message

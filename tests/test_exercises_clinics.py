@@ -1,0 +1,230 @@
+"""The clinics' exercise checks (notebooks 03-05): right answers in several correct forms pass,
+the typical wrong ones get a useful "Not yet", the placeholder is "Not attempted yet"."""
+
+import numpy as np
+import pytest
+
+from ufldl_helpers.activations import sigmoid
+from ufldl_helpers.case_studies import lbfgsb_iteration_zero as lb
+from ufldl_helpers.exercises import CORRECT, NOT_ATTEMPTED, NOT_YET
+from ufldl_helpers.exercises import clinics as ex
+from ufldl_helpers.training import limit_blas_threads
+
+
+@pytest.fixture(autouse=True)
+def one_blas_thread():
+    with limit_blas_threads(1):
+        yield
+
+
+def status(feedback):
+    return feedback.status
+
+
+# --- 03 -----------------------------------------------------------------------------------
+
+def test_3_1_agreeing_entries():
+    assert status(ex.check_agreeing_entries(...)) == NOT_ATTEMPTED
+    assert status(ex.check_agreeing_entries("only the first and the last")) == CORRECT
+    assert status(ex.check_agreeing_entries("all")) == NOT_YET
+    assert "must be one of" in ex.check_agreeing_entries("first").message
+    # A square matrix: its transpose moves nothing on the diagonal, and no listed option fits
+    # but "every 200th" is never claimed for it by mistake as "all".
+    assert status(ex.check_agreeing_entries("all", shape=(1, 5))) == CORRECT
+
+
+@pytest.mark.parametrize("answer", [7, 7.0, np.int64(7)])
+def test_3_2_fixed_point_count_right(answer):
+    assert status(ex.check_fixed_point_count(answer)) == CORRECT
+
+
+def test_3_2_fixed_point_count_wrong():
+    assert status(ex.check_fixed_point_count(...)) == NOT_ATTEMPTED
+    assert "gcd" in ex.check_fixed_point_count(2).message
+    assert status(ex.check_fixed_point_count(6)) == NOT_YET
+    assert status(ex.check_fixed_point_count([7])) == NOT_YET
+    assert status(ex.check_fixed_point_count(True)) == NOT_YET
+    assert status(ex.check_fixed_point_count(2, shape=(200, 784))) == CORRECT
+
+
+def right_gradients(x, encoder, decoder):
+    a = sigmoid(x @ encoder)
+    z = sigmoid(a @ decoder)
+    error_0 = (z - x) * z * (1 - z)
+    error_1 = (error_0 @ decoder.T) * a * (1 - a)
+    return x.T @ error_1, a.T @ error_0
+
+
+def test_3_3_fixed_gradients_right_in_two_forms():
+    assert status(ex.check_fixed_gradients(right_gradients)) == CORRECT
+
+    def with_einsum(x, encoder, decoder):
+        a = sigmoid(x @ encoder)
+        z = sigmoid(a @ decoder)
+        e0 = (z - x) * z * (1 - z)
+        e1 = np.einsum("mv,hv->mh", e0, decoder) * a * (1 - a)
+        return np.einsum("mv,mh->vh", x, e1), np.einsum("mh,mv->hv", a, e0)
+
+    assert status(ex.check_fixed_gradients(with_einsum)) == CORRECT
+
+
+def test_3_3_fixed_gradients_names_the_posted_bugs():
+    assert status(ex.check_fixed_gradients(...)) == NOT_ATTEMPTED
+
+    def not_yet_written(x, encoder, decoder):
+        raise NotImplementedError
+
+    assert status(ex.check_fixed_gradients(not_yet_written)) == NOT_ATTEMPTED
+
+    def transposed(x, encoder, decoder):
+        gE, gD = right_gradients(x, encoder, decoder)
+        return gE, gD.T
+
+    assert "transpose of decoder" in ex.check_fixed_gradients(transposed).message
+
+    def through_encoder(x, encoder, decoder):
+        a = sigmoid(x @ encoder)
+        z = sigmoid(a @ decoder)
+        e0 = (z - x) * z * (1 - z)
+        return x.T @ ((e0 @ encoder) * a * (1 - a)), a.T @ e0
+
+    assert "through encoder" in ex.check_fixed_gradients(through_encoder).message
+
+    def halved(x, encoder, decoder):
+        gE, gD = right_gradients(x, encoder, decoder)
+        return gE, gD / 2
+
+    assert "constant factor" in ex.check_fixed_gradients(halved).message
+    assert "pair" in ex.check_fixed_gradients(lambda x, e, d: e).message
+    assert "raised ZeroDivisionError" in ex.check_fixed_gradients(lambda x, e, d: 1 / 0).message
+
+
+# --- 04 -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def problem():
+    return lb.mnist_problem(m=20, hidden_size=10, rng=0)
+
+
+def test_4_1_rejecting_test(problem):
+    theta, data = problem
+    assert status(ex.check_rejecting_test(..., theta, data)) == NOT_ATTEMPTED
+    assert status(ex.check_rejecting_test("curvature", theta, data)) == CORRECT
+    assert status(ex.check_rejecting_test("sufficient decrease", theta, data)) == NOT_YET
+    assert status(ex.check_rejecting_test("wolfe", theta, data)) == NOT_YET
+
+
+@pytest.mark.parametrize("answer", [
+    lb.POSTED["jac_first"][0] / lb.POSTED["x_first"][0],
+    float(np.mean(np.divide(lb.POSTED["jac_first"], lb.POSTED["x_first"]))), 1e-4, 0.0001])
+def test_4_2_posted_lambda_right(answer):
+    assert status(ex.check_posted_lambda(answer)) == CORRECT
+
+
+def test_4_2_posted_lambda_wrong():
+    assert status(ex.check_posted_lambda(...)) == NOT_ATTEMPTED
+    assert "1/lambda" in ex.check_posted_lambda(1e4).message
+    assert status(ex.check_posted_lambda(1e-3)) == NOT_YET
+    assert status(ex.check_posted_lambda(np.array([1e-4, 1e-4]))) == NOT_YET
+
+
+def test_4_3_fixed_objective(problem):
+    theta, data = problem
+
+    def check(J):
+        return ex.check_fixed_objective(J, theta, 784, 10, 1e-4, data)
+
+    assert status(check(...)) == NOT_ATTEMPTED
+    assert status(check(lambda x: lb.autoencoder_cost_and_grad(x, 784, 10, 1e-4, data))) \
+        == CORRECT
+    assert status(check(lb.objective(theta, 784, 10, 1e-4, data, fixed=True))) == CORRECT
+    posted = lb.objective(theta, 784, 10, 1e-4, data)
+    assert "ignores its argument" in check(posted).message
+    assert "pair" in check(lambda x: lb.autoencoder_cost_and_grad(x, 784, 10, 1e-4, data)[0]) \
+        .message
+    wrong_lambda = check(lambda x: lb.autoencoder_cost_and_grad(x, 784, 10, 1e-3, data))
+    assert status(wrong_lambda) == NOT_YET
+
+
+# --- 05 -----------------------------------------------------------------------------------
+
+def test_5_1_failing_block():
+    assert status(ex.check_failing_block(...)) == NOT_ATTEMPTED
+    assert status(ex.check_failing_block("Theta1")) == CORRECT
+    assert status(ex.check_failing_block("both")) == NOT_YET
+    assert status(ex.check_failing_block("neither", activation_type="sigmoid")) == CORRECT
+
+
+@pytest.mark.parametrize("answer", [4 / 3, 1.3333333333, np.float64(4) / 3])
+def test_5_2_uniform_factor_right(answer):
+    assert status(ex.check_uniform_factor(answer)) == CORRECT
+
+
+def test_5_2_uniform_factor_wrong():
+    assert status(ex.check_uniform_factor(...)) == NOT_ATTEMPTED
+    assert "inverse" in ex.check_uniform_factor(3 / 4).message
+    assert status(ex.check_uniform_factor(1.5)) == NOT_YET
+    assert status(ex.check_uniform_factor(1.5, K=3)) == CORRECT
+
+
+def right_cost(h, Y, p, lambda_):
+    m = h.shape[0]
+    return -np.sum(Y * np.log(h)) / m + lambda_ * p / (2 * m)
+
+
+def test_5_3_categorical_cost_right_in_two_forms():
+    assert status(ex.check_categorical_cost(right_cost)) == CORRECT
+
+    def by_true_class(h, Y, p, lambda_):
+        m = h.shape[0]
+        return float(-np.mean(np.log(h[Y.astype(bool)])) + lambda_ * p / (2 * m))
+
+    assert status(ex.check_categorical_cost(by_true_class)) == CORRECT
+
+
+def test_5_3_categorical_cost_names_the_posted_lines():
+    assert status(ex.check_categorical_cost(...)) == NOT_ATTEMPTED
+
+    def commented(h, Y, p, lambda_):
+        m = h.shape[0]
+        return -(np.sum(Y * np.log(h)) + lambda_ * p / (2 * m))
+
+    assert "commented-out" in ex.check_categorical_cost(commented).message
+
+    def binary(h, Y, p, lambda_):
+        m = h.shape[0]
+        return np.sum(-Y * np.log(h) - (1 - Y) * np.log(1 - h)) / m + lambda_ * p / (2 * m)
+
+    assert "binary" in ex.check_categorical_cost(binary).message
+
+    def no_decay_scale(h, Y, p, lambda_):
+        return -np.sum(Y * np.log(h)) / h.shape[0] + lambda_ * p / 2
+
+    assert "weight-decay" in ex.check_categorical_cost(no_decay_scale).message
+
+    def no_mean(h, Y, p, lambda_):
+        return -np.sum(Y * np.log(h)) + lambda_ * p / (2 * h.shape[0])
+
+    assert "m times" in ex.check_categorical_cost(no_mean).message
+
+    def negative(h, Y, p, lambda_):
+        return -right_cost(h, Y, p, lambda_)
+
+    assert "wrong sign" in ex.check_categorical_cost(negative).message
+    assert "one number" in ex.check_categorical_cost(lambda h, Y, p, lam: -Y * np.log(h)).message
+
+
+def test_3_3_a_function_still_returning_placeholders_is_not_attempted():
+    def unsolved(x, encoder, decoder):
+        error_0 = ...
+        gDecoder = ...
+        return ..., gDecoder if error_0 is ... else None
+
+    assert status(ex.check_fixed_gradients(unsolved)) == NOT_ATTEMPTED
+
+
+def test_5_2_and_4_3_functions_returning_the_placeholder_are_not_attempted(problem):
+    assert status(ex.check_categorical_cost(lambda h, Y, p, lambda_: ...)) == NOT_ATTEMPTED
+    theta, data = problem
+    assert status(ex.check_fixed_objective(lambda x: ..., theta, 784, 10, 1e-4, data)) \
+        == NOT_ATTEMPTED

@@ -1,0 +1,127 @@
+"""The checks of notebook 02's exercises: right answers pass, typical slips are named."""
+
+import numpy as np
+import pytest
+
+from ufldl_helpers.case_studies import what_gets_backpropagated as doc002
+from ufldl_helpers.exercises import CORRECT, NOT_ATTEMPTED, NOT_YET
+from ufldl_helpers.exercises import gradient_checking as ex
+from ufldl_helpers.gradcheck import numerical_gradient
+from ufldl_helpers.network import mlp_forward
+
+
+def test_step_prediction():
+    assert ex.check_step_prediction(...).status == NOT_ATTEMPTED
+    assert ex.check_step_prediction(100).status == CORRECT
+    wrong = ex.check_step_prediction(10)
+    assert wrong.status == NOT_YET and "power of epsilon" in wrong.message
+    assert "must be one of" in ex.check_step_prediction("100x").message
+
+
+@pytest.mark.parametrize("epsilon", [1e-1, 1e-2, 1e-3])
+def test_step_effect_is_measured(epsilon):
+    assert ex.step_effect(epsilon) == 100
+
+
+def test_scaled_error():
+    assert ex.check_scaled_error(...).status == NOT_ATTEMPTED
+    for right in (0.2, 1 / 5, (1.5 - 1) / (1.5 + 1), np.float64(0.2)):
+        assert ex.check_scaled_error(right).status == CORRECT
+    assert ex.check_scaled_error(1 / 3, c=2).status == CORRECT  # 1/3 for c = 2
+    wrong = ex.check_scaled_error(0.5)  # c - 1: divided by |n| instead of |n + g|
+    assert wrong.status == NOT_YET and "sum" in wrong.message
+    assert ex.check_scaled_error(0.3).status == NOT_YET
+    assert "c = 2" in ex.check_scaled_error(1 / 3).message
+    assert ex.check_scaled_error("0.2").status == NOT_YET
+    assert ex.check_scaled_error(np.array([0.2, 0.2])).status == NOT_YET
+
+
+def _central(cost, theta, epsilon):
+    grad = np.zeros_like(theta)
+    for i in range(theta.size):
+        step = np.zeros_like(theta)
+        step[i] = epsilon
+        grad[i] = (cost(theta + step) - cost(theta - step)) / (2 * epsilon)
+    return grad
+
+
+def _forward(cost, theta, epsilon):
+    grad = np.zeros_like(theta)
+    for i in range(theta.size):
+        step = np.zeros_like(theta)
+        step[i] = epsilon
+        grad[i] = (cost(theta + step) - cost(theta)) / epsilon
+    return grad
+
+
+def test_central_differences():
+    assert ex.check_central_differences(...).status == NOT_ATTEMPTED
+
+    def stub(cost, theta, epsilon):
+        return ...
+    assert ex.check_central_differences(stub).status == NOT_ATTEMPTED
+    assert ex.check_central_differences(_central).status == CORRECT
+    forward = ex.check_central_differences(_forward)
+    assert forward.status == NOT_YET and "forward differences" in forward.message
+    halved = ex.check_central_differences(lambda c, t, e: 2 * _central(c, t, e))
+    assert halved.status == NOT_YET and "2 * epsilon" in halved.message
+
+    def mutates(cost, theta, epsilon):
+        out = _central(cost, theta, epsilon)
+        theta += epsilon
+        return out
+    assert "changed theta" in ex.check_central_differences(mutates).message
+
+    def restores_by_subtraction(cost, theta, epsilon):
+        grad = np.zeros_like(theta)
+        for i in range(theta.size):
+            theta[i] += epsilon
+            plus = cost(theta)
+            theta[i] -= 2 * epsilon
+            minus = cost(theta)
+            theta[i] += epsilon
+            grad[i] = (plus - minus) / (2 * epsilon)
+        return grad
+    slip = ex.check_central_differences(restores_by_subtraction)
+    assert slip.status == NOT_YET and "last bits" in slip.message
+
+    def restores_exactly(cost, theta, epsilon):
+        grad = np.zeros_like(theta)
+        for i in range(theta.size):
+            old = theta[i]
+            theta[i] = old + epsilon
+            plus = cost(theta)
+            theta[i] = old - epsilon
+            minus = cost(theta)
+            theta[i] = old
+            grad[i] = (plus - minus) / (2 * epsilon)
+        return grad
+    assert ex.check_central_differences(restores_exactly).status == CORRECT
+    broken = ex.check_central_differences(lambda c, t, e: c(t)[0])
+    assert broken.status == NOT_YET
+
+
+def test_seeded_backprop_matches_the_two_numerical_gradients():
+    theta, X, Y = doc002.tiny_problem(rng=0)
+    seeds = ex._output_seeds(theta, doc002.LAYER_SIZES, X, Y)
+    cost_grad = ex.seeded_backprop(theta, doc002.LAYER_SIZES, X, seeds["(a3 - y) * f'(z3)"])
+    np.testing.assert_allclose(cost_grad, doc002.cost_and_grad(theta, X, Y)[1], rtol=1e-12)
+    mean_output = numerical_gradient(lambda t: float(_mean_output(t, X)), theta)
+    np.testing.assert_allclose(ex.seeded_backprop(theta, doc002.LAYER_SIZES, X, seeds["f'(z3)"]),
+                               mean_output, rtol=1e-6)
+
+
+def _mean_output(t, X):
+    return mlp_forward(t, doc002.LAYER_SIZES, X, hidden_activation="sigmoid",
+                       output="sigmoid").mean()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_seed_prediction(seed):
+    theta, X, Y = doc002.tiny_problem(rng=seed)
+    assert ex.output_seed_that_matches(theta, doc002.LAYER_SIZES, X, Y) == "f'(z3)"
+    args = (theta, doc002.LAYER_SIZES, X, Y)
+    assert ex.check_seed_prediction(..., *args).status == NOT_ATTEMPTED
+    assert ex.check_seed_prediction("f'(z3)", *args).status == CORRECT
+    wrong = ex.check_seed_prediction("(a3 - y) * f'(z3)", *args)
+    assert wrong.status == NOT_YET and "output a3" in wrong.message

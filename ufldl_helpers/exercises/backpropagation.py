@@ -1,0 +1,277 @@
+"""Checks for the exercises of notebook 01 (backpropagation).
+
+Every reference value is computed here, at check time, by :mod:`ufldl_helpers.network`; the
+messages say what is wrong (a factor, a derivative, a block), never the answer.
+
+The series uses UFLDL's per-example delta: column ``i`` of ``delta3`` is the derivative of
+example ``i``'s error ``1/2 ||a3 - y||^2`` with respect to ``z3`` (no ``1/m``); the ``1/m`` of the
+average sits in the gradient formulas. For one example (``m = 1``) the gradient of ``b_l`` *is*
+``delta_l``, which is how :func:`per_example_deltas` gets the reference from the package.
+
+Examples
+--------
+>>> from ufldl_helpers.exercises import backpropagation as ex
+>>> ex.check_duplicate_prediction(...)
+Not attempted yet (Exercise 1.1): replace the ... with your prediction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ufldl_helpers.activations import sigmoid, sigmoid_grad, tanh, tanh_grad
+from ufldl_helpers.exercises import (
+    Feedback,
+    check_array,
+    check_choice,
+    correct,
+    is_placeholder,
+    not_attempted,
+    not_yet,
+    run_student_function,
+)
+from ufldl_helpers.network import mlp_cost_and_grad, mlp_layout
+
+__all__ = [
+    "DUPLICATE_OPTIONS",
+    "backprop_problem",
+    "check_backprop",
+    "check_deltas",
+    "check_duplicate_prediction",
+    "duplicate_effect",
+    "per_example_deltas",
+]
+
+DUPLICATE_OPTIONS = ("doubles", "unchanged", "halves")
+"""The answers offered in Exercise 1.1."""
+
+_SIGMOID_SQUARED = dict(output="sigmoid", loss="squared_error")
+
+
+def duplicate_effect(theta, layer_sizes, X, Y, lambda_=0.0) -> str:
+    """What happens to the gradient when every example is duplicated (``X -> [X, X]``).
+
+    Computed with :func:`~ufldl_helpers.network.mlp_cost_and_grad` (sigmoid units, squared
+    error). Returns one of :data:`DUPLICATE_OPTIONS`, or ``"something else"``.
+    """
+    _, once = mlp_cost_and_grad(theta, layer_sizes, X, Y, lambda_=lambda_, **_SIGMOID_SQUARED)
+    _, twice = mlp_cost_and_grad(theta, layer_sizes, np.hstack([X, X]), np.hstack([Y, Y]),
+                                 lambda_=lambda_, **_SIGMOID_SQUARED)
+    for name, factor in zip(DUPLICATE_OPTIONS, (2.0, 1.0, 0.5), strict=True):
+        if np.allclose(twice, factor * once, rtol=1e-12, atol=0):
+            return name
+    return "something else"
+
+
+def check_duplicate_prediction(prediction, theta=None, layer_sizes=(2, 2, 1), X=None, Y=None,
+                               lambda_=0.1) -> Feedback:
+    """Exercise 1.1: the gradient of J when every example appears twice.
+
+    Parameters
+    ----------
+    prediction : {"doubles", "unchanged", "halves"} or ``...``
+    theta, layer_sizes, X, Y, lambda_
+        The network and data of the experiment; by default a seeded 2-2-1 problem.
+    """
+    if is_placeholder(prediction):
+        return not_attempted("1.1", "prediction")
+    if theta is None:
+        theta, X, Y = backprop_problem(layer_sizes, m=5, rng=0)
+    expected = duplicate_effect(theta, layer_sizes, X, Y, lambda_)
+    feedback = check_choice(
+        "1.1", prediction, expected, DUPLICATE_OPTIONS, name="prediction",
+        why=(f"the gradient is {expected}: J is an average, so duplicating every example "
+             "duplicates every term of the sum and doubles m, and the 1/m cancels it; the "
+             "weight decay does not depend on the data at all."),
+    )
+    if not feedback.correct and prediction in DUPLICATE_OPTIONS:
+        return not_yet("1.1", f"{prediction!r} is not what happens. Hint: J is the *average* "
+                              "of the per-example errors (plus weight decay); what does "
+                              "duplicating every term do to an average?")
+    return feedback
+
+
+def backprop_problem(layer_sizes=(2, 2, 1), m=3, rng=None):
+    """A seeded problem for the exercises: ``theta``, inputs ``X (n, m)``, targets ``Y``.
+
+    Targets are uniform in (0, 1), as a sigmoid output can reach them.
+    """
+    rng = np.random.default_rng(rng)
+    layout = mlp_layout(layer_sizes)
+    theta = rng.normal(0.0, 0.5, layout.size)
+    X = rng.normal(0.0, 1.0, (layer_sizes[0], m))
+    Y = rng.uniform(0.0, 1.0, (layer_sizes[-1], m))
+    return theta, X, Y
+
+
+def per_example_deltas(theta, layer_sizes, X, Y, hidden_activation="tanh"):
+    """UFLDL's per-example ``delta3, delta2`` (sigmoid output, squared error), from the package.
+
+    For a single example (``m = 1``, no weight decay) the gradient of ``b2`` is ``delta3`` and
+    that of ``b1`` is ``delta2``; one call per column gives the whole matrices.
+
+    Returns
+    -------
+    delta3 : (n_out, m) ndarray
+    delta2 : (n_hidden, m) ndarray
+    """
+    layout = mlp_layout(layer_sizes)
+    columns = []
+    for i in range(X.shape[1]):
+        _, grad = mlp_cost_and_grad(theta, layer_sizes, X[:, [i]], Y[:, [i]],
+                                    hidden_activation=hidden_activation, **_SIGMOID_SQUARED)
+        blocks = layout.roll(grad)
+        columns.append((blocks["b2"], blocks["b1"]))
+    delta3 = np.column_stack([c[0] for c in columns])
+    delta2 = np.column_stack([c[1] for c in columns])
+    return delta3, delta2
+
+
+def _forward(theta, layer_sizes, X):
+    P = mlp_layout(layer_sizes).roll(theta)
+    z2 = P["W1"] @ X + P["b1"][:, None]
+    a2 = tanh(z2)
+    z3 = P["W2"] @ a2 + P["b2"][:, None]
+    return P, z2, a2, z3, sigmoid(z3)
+
+
+def _matches(answer, expected) -> bool:
+    try:
+        arr = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return arr.shape == expected.shape and np.allclose(arr, expected, rtol=1e-7, atol=1e-12)
+
+
+def _delta3_slip(delta3, theta, layer_sizes, X, Y, right) -> str | None:
+    """Name a typical slip in delta3, or None."""
+    m = X.shape[1]
+    a3 = _forward(theta, layer_sizes, X)[-1]
+    if m > 1 and _matches(delta3, right / m):
+        return ("delta3 is divided by m. In this series (as in UFLDL) delta is per example: "
+                "column i is the derivative of example i's error alone; the 1/m belongs in the "
+                "gradient formulas (W2grad = delta3 @ a2.T / m + ...).")
+    if _matches(delta3, a3 - Y):
+        return ("delta3 is the derivative with respect to a3, not z3: the chain rule through "
+                "a3 = f(z3) multiplies by one more factor.")
+    if _matches(delta3, (a3 - Y) * sigmoid_grad(a3)):
+        return "f' takes the pre-activation z3, not the output a3."
+    return None
+
+
+def _delta2_slip(delta2, theta, layer_sizes, X, right_delta3) -> str | None:
+    """Name a typical slip in delta2 (given a right delta3), or None."""
+    m = X.shape[1]
+    P, z2, a2, _, _ = _forward(theta, layer_sizes, X)
+    back = P["W2"].T @ right_delta3
+    if m > 1 and _matches(delta2, (back * tanh_grad(z2)) / m):
+        return "delta2 is divided by m: delta is per example, the 1/m goes in the gradients."
+    if _matches(delta2, back * sigmoid_grad(z2)):
+        return ("delta2 uses the sigmoid's derivative, but this network's hidden layer is tanh: "
+                "use tanh's derivative at z2.")
+    if _matches(delta2, back * tanh_grad(a2)):
+        return "f' takes the pre-activation z2, not the activation a2."
+    if _matches(delta2, back):
+        return "delta2 lacks the factor f'(z2) of the hidden units."
+    return None
+
+
+def check_deltas(delta3, delta2, theta, layer_sizes, X, Y) -> Feedback:
+    """Exercise 1.2: ``delta3`` and ``delta2`` of a tanh-hidden, sigmoid-output network.
+
+    Parameters
+    ----------
+    delta3 : (n_out, m) array_like or ``...``
+    delta2 : (n_hidden, m) array_like or ``...``
+    theta : (size,) ndarray
+    layer_sizes : (n_in, n_hidden, n_out)
+    X : (n_in, m) ndarray
+    Y : (n_out, m) ndarray
+    """
+    if is_placeholder(delta3) or is_placeholder(delta2):
+        return not_attempted("1.2", "delta3 and delta2" if is_placeholder(delta2) and
+                             is_placeholder(delta3) else
+                             "delta3" if is_placeholder(delta3) else "delta2")
+    right3, right2 = per_example_deltas(theta, layer_sizes, X, Y)
+    first = check_array("1.2", delta3, right3, name="delta3")
+    if not first.correct:
+        slip = _delta3_slip(delta3, theta, layer_sizes, X, Y, right3)
+        return not_yet("1.2", slip) if slip else first
+    second = check_array("1.2", delta2, right2, name="delta2")
+    if not second.correct:
+        slip = _delta2_slip(delta2, theta, layer_sizes, X, right3)
+        return not_yet("1.2", "delta3 is right; " + slip) if slip else not_yet(
+            "1.2", "delta3 is right; " + second.message)
+    return correct("1.2", "delta3 and delta2 match the package's per-example error terms "
+                          "(to 1e-07, relative).")
+
+
+_GRAD_NAMES = ("W1grad", "b1grad", "W2grad", "b2grad")
+
+
+def _student_gradients(fun, P, X, Y, lambda_):
+    """Call ``fun``; return ``(dict of four arrays, None)`` or ``(None, Feedback)``."""
+    out, problem = run_student_function("1.3", "backprop", fun, P["W1"].copy(), P["b1"].copy(),
+                                        P["W2"].copy(), P["b2"].copy(), X.copy(), Y.copy(),
+                                        lambda_)
+    if problem:
+        return None, problem
+    if is_placeholder(out):
+        return None, not_attempted("1.3", "backprop")
+    if not (isinstance(out, (tuple, list)) and len(out) == 4):
+        return None, not_yet("1.3", "backprop must return four arrays: "
+                                    "W1grad, b1grad, W2grad, b2grad (in that order).")
+    return dict(zip(_GRAD_NAMES, out, strict=True)), None
+
+
+def _block_slip(name, answer, expected, param, m, lambda_) -> str | None:
+    """Name a typical slip in one gradient block (``param`` is the block's value), or None."""
+    weight = param if name.startswith("W") else None
+    if _matches(answer, expected * m) or (weight is not None and
+                                          _matches(answer, (expected - lambda_ * weight) * m
+                                                   + lambda_ * weight)):
+        return (f"{name} misses the 1/m of the average: the cost averages over the m examples, "
+                "so each gradient sums over them (delta @ a.T or delta.sum(axis=1)) and divides "
+                "by m.")
+    if weight is None:
+        if _matches(answer, expected + lambda_ * param):
+            return f"{name} has a weight-decay term, but biases are never decayed."
+        return None
+    if _matches(answer, expected - lambda_ * weight):
+        return f"{name} lacks the weight-decay term: the derivative of (lambda_/2)||W||^2."
+    if _matches(answer, expected - lambda_ * weight + lambda_ * weight / m):
+        return f"{name}: the weight-decay term is divided by m, but lambda_/2 ||W||^2 is not."
+    return None
+
+
+def check_backprop(backprop) -> Feedback:
+    """Exercise 1.3: a vectorized ``backprop(W1, b1, W2, b2, X, Y, lambda_)``.
+
+    The student's function returns ``(W1grad, b1grad, W2grad, b2grad)`` for a sigmoid hidden
+    layer, a sigmoid output, the squared error averaged over the examples and weight decay on
+    the weights. It is compared, block by block, with
+    :func:`~ufldl_helpers.network.mlp_cost_and_grad` on two seeded problems (5 examples of a
+    4-3-2 network, and a single example).
+    """
+    if is_placeholder(backprop):
+        return not_attempted("1.3", "backprop")
+    sizes, lambda_ = (4, 3, 2), 0.1
+    layout = mlp_layout(sizes)
+    for m in (5, 1):
+        theta, X, Y = backprop_problem(sizes, m=m, rng=10 + m)
+        P = layout.roll(theta)
+        got, problem = _student_gradients(backprop, P, X, Y, lambda_)
+        if problem:
+            return problem
+        _, grad = mlp_cost_and_grad(theta, sizes, X, Y, lambda_=lambda_, **_SIGMOID_SQUARED)
+        G = layout.roll(grad)
+        for name in _GRAD_NAMES:
+            block = name[:-4]
+            feedback = check_array("1.3", got[name], G[block], name=name)
+            if feedback.correct:
+                continue
+            slip = _block_slip(name, got[name], G[block], P[block], m, lambda_)
+            example = "one example" if m == 1 else f"{m} examples"
+            return not_yet("1.3", f"with {example}: {slip or feedback.message}")
+    return correct("1.3", "all four gradients match mlp_cost_and_grad (to 1e-07, relative) "
+                          "with 5 examples and with one.")

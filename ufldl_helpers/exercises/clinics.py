@@ -1,0 +1,302 @@
+"""Checks for the exercises of the clinics, notebooks 03 (MATLAB autoencoder), 04 (L-BFGS-B at
+iteration 0) and 05 (softmax off by 1.5).
+
+Every reference value comes from the clinic's own module in :mod:`ufldl_helpers.case_studies`
+at check time: the posted code with its fixes switched on or off. So a check can recognize a
+student's answer as one of the posted bugs and say which, without a second implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ufldl_helpers.case_studies import lbfgsb_iteration_zero as lb
+from ufldl_helpers.case_studies import matlab_autoencoder as ma
+from ufldl_helpers.case_studies import softmax_off_by_1_5 as s
+from ufldl_helpers.exercises import (
+    check_array,
+    check_choice,
+    check_number,
+    correct,
+    is_placeholder,
+    not_attempted,
+    not_yet,
+    run_student_function,
+)
+from ufldl_helpers.gradcheck import check_gradient
+
+__all__ = [
+    "AGREEING_ENTRIES",
+    "FAILING_BLOCKS",
+    "REJECTING_TESTS",
+    "check_agreeing_entries",
+    "check_categorical_cost",
+    "check_failing_block",
+    "check_fixed_gradients",
+    "check_fixed_objective",
+    "check_fixed_point_count",
+    "check_posted_lambda",
+    "check_rejecting_test",
+    "check_uniform_factor",
+]
+
+# ------------------------------------------------------------------------------------------
+# Notebook 03: the MATLAB autoencoder
+
+AGREEING_ENTRIES = ("all", "none", "only the first and the last", "every 200th")
+
+
+def check_agreeing_entries(prediction, shape=(200, 784)):
+    """Exercise 3.1: which entries of ``decoder(:)`` does the post's check find in agreement?
+
+    Computed from :func:`~ufldl_helpers.case_studies.matlab_autoencoder.transpose_fixed_points`
+    for the decoder's shape.
+    """
+    fixed = ma.transpose_fixed_points(shape)
+    size = int(np.prod(shape))
+    if fixed.size == size:
+        expected = "all"
+    elif fixed.size == 0:
+        expected = "none"
+    elif fixed.tolist() == [0, size - 1]:
+        expected = "only the first and the last"
+    else:
+        expected = "every 200th"
+    return check_choice(
+        "3.1", prediction, expected, AGREEING_ENTRIES, name="prediction",
+        why=f"{expected!r}: gDecoder(:) unrolls the transpose, and only "
+            f"{fixed.size} of the {size} positions name the same weight in both orders.")
+
+
+def check_fixed_point_count(count, shape=(7, 13)):
+    """Exercise 3.2: how many entries does ``G(:)`` share with ``G'(:)`` for a p x q matrix?"""
+    p, q = shape
+    expected = ma.transpose_fixed_points(shape).size
+    if is_placeholder(count):
+        return not_attempted("3.2", "count")
+    if isinstance(count, (bool, np.bool_)) or np.ndim(count) != 0:
+        return not_yet("3.2", f"count must be a single whole number, got {count!r}.")
+    if count == expected:
+        return correct("3.2", f"a {p} x {q} matrix has {expected} positions where G(:) and "
+                              "G'(:) name the same entry, as transpose_fixed_points finds.")
+    if count == 2:
+        return not_yet("3.2", "2 (the first and the last) is the count when gcd(p - 1, q - 1) "
+                              "= 1; here p - 1 and q - 1 share a factor: count every solution "
+                              "(r, c) of r + p c = c + q r.")
+    return not_yet("3.2", "count the pairs (r, c), 0 <= r < p, 0 <= c < q, with "
+                          "r + p c = c + q r, i.e. (p - 1) c = (q - 1) r.")
+
+
+def _small_autoencoder(m: int):
+    rng = np.random.default_rng(5)
+    encoder, decoder = ma.initialize_weights(6, 4, rng=rng)
+    return rng.random((m, 6)), encoder, decoder
+
+
+def check_fixed_gradients(fixed_gradients: Callable):
+    """Exercise 3.3: ``fixed_gradients(x, encoder, decoder) -> (gEncoder, gDecoder)``.
+
+    Compared with the post's backprop with fixes A, B and C on a 6-visible, 4-hidden net, for
+    one image and for a batch of three (examples as rows).
+    """
+    if is_placeholder(fixed_gradients):
+        return not_attempted("3.3", "fixed_gradients")
+    for m in (1, 3):
+        x, encoder, decoder = _small_autoencoder(m)
+        value, problem = run_student_function("3.3", "fixed_gradients", fixed_gradients,
+                                              x, encoder, decoder)
+        if problem:
+            return problem
+        if not isinstance(value, tuple) or len(value) != 2:
+            return not_yet("3.3", "fixed_gradients must return a pair (gEncoder, gDecoder).")
+        if any(is_placeholder(v) for v in value):
+            return not_attempted("3.3", "fixed_gradients (it still returns ...)")
+        right = ma.gradients(x, encoder, decoder, "ABC")
+        for name, answer, expected, weights in (("gEncoder", value[0], right[0], "encoder"),
+                                                ("gDecoder", value[1], right[1], "decoder")):
+            shape = np.shape(answer)
+            if shape == expected.shape[::-1] and shape != expected.shape:
+                return not_yet("3.3", f"{name} has shape {shape}, the transpose of {weights}'s "
+                                      f"{expected.shape}: a gradient has its parameter's shape.")
+            feedback = check_array("3.3", answer, expected, name=name, rtol=1e-9)
+            if feedback.correct:
+                continue
+            if name == "gEncoder" and np.allclose(answer, ma.gradients(x, encoder, decoder,
+                                                                       "AC")[0]):
+                return not_yet("3.3", "gEncoder sends the error back through encoder; it came "
+                                      "forward through decoder, so it goes back through that "
+                                      "matrix, transposed.")
+            return feedback
+    return correct("3.3", "both gradients have their parameters' shapes and match the fixed "
+                          "backprop for one image and for a batch of three.")
+
+
+# ------------------------------------------------------------------------------------------
+# Notebook 04: L-BFGS-B stops at iteration 0
+
+REJECTING_TESTS = ("sufficient decrease", "curvature", "both")
+
+
+def check_rejecting_test(prediction, theta, data, lambda_=1e-4, hidden_size=10):
+    """Exercise 4.1: which of the line search's two tests rejects its *last* trial step?
+
+    Computed by :func:`~ufldl_helpers.case_studies.lbfgsb_iteration_zero.line_search_trials`
+    on the notebook's problem.
+    """
+    if is_placeholder(prediction):
+        return not_attempted("4.1", "prediction")
+    trials = lb.line_search_trials(theta, data.shape[0], hidden_size, lambda_, data)
+    armijo, curvature = trials["sufficient_decrease"][-1], trials["curvature"][-1]
+    if armijo and curvature:
+        raise RuntimeError("the posted objective's last trial passed both tests")
+    expected = ("both" if not (armijo or curvature)
+                else "sufficient decrease" if not armijo else "curvature")
+    return check_choice(
+        "4.1", prediction, expected, REJECTING_TESTS, name="prediction",
+        why=f"{expected!r}: the table below shows both tests for every trial.")
+
+
+def _check_ratio(exercise, answer, expected, *, name, rtol, inverted, hint, verified):
+    """A number that is a ratio: recognize the inverted ratio, else compare as a number."""
+    if not is_placeholder(answer) and np.ndim(answer) == 0 \
+            and not isinstance(answer, (bool, np.bool_)) \
+            and np.isclose(answer, 1 / expected, rtol=rtol):
+        return not_yet(exercise, inverted)
+    feedback = check_number(exercise, answer, expected, name=name, rtol=rtol, hint=hint)
+    return correct(exercise, verified) if feedback.correct else feedback
+
+
+def check_posted_lambda(lambda_post):
+    """Exercise 4.2: the weight decay the post used, from its printed ``jac`` and ``x``."""
+    ratio = lb.weight_decay_ratio(lb.POSTED["jac_first"], lb.POSTED["x_first"])
+    return _check_ratio(
+        "4.2", lambda_post, float(np.mean(ratio)), name="lambda_post", rtol=1e-4,
+        inverted="that is 1/lambda: on a blank pixel the gradient is lambda times the weight, "
+                 "so divide the gradient by the weight.",
+        hint="On a blank pixel W1's data gradient is 0: what is left of W1's gradient, and how "
+             "does it relate to W1?",
+        verified="lambda_post matches the post's three jac/x ratios (to the digits the post "
+                 "printed).")
+
+
+def check_fixed_objective(J, theta, visible_size, hidden_size, lambda_, data):
+    """Exercise 4.3: the objective for ``minimize(..., jac=True)`` that reads its argument."""
+    if is_placeholder(J):
+        return not_attempted("4.3", "J_fixed")
+    rng = np.random.default_rng(0)
+    moved = theta + 1e-3 * rng.standard_normal(theta.shape)
+    for point in (theta, moved):
+        value, problem = run_student_function("4.3", "J_fixed", J, point.copy())
+        if problem:
+            return problem
+        if is_placeholder(value):
+            return not_attempted("4.3", "J_fixed (it still returns ...)")
+        if not isinstance(value, tuple) or len(value) != 2:
+            return not_yet("4.3", "with jac=True the objective must return a pair "
+                                  "(cost, gradient).")
+        cost, grad = lb.autoencoder_cost_and_grad(point, visible_size, hidden_size, lambda_,
+                                                  data)
+        if point is moved and value[0] == J(theta.copy())[0] and cost != value[0]:
+            return not_yet("4.3", "J_fixed returns the same cost at two different points: it "
+                                  "still ignores its argument.")
+        feedback = check_number("4.3", value[0], cost, name="the cost J_fixed returns",
+                                rtol=1e-10)
+        if not feedback.correct:
+            return feedback
+        feedback = check_array("4.3", value[1], grad, name="the gradient J_fixed returns",
+                               rtol=1e-10)
+        if not feedback.correct:
+            return feedback
+    return correct("4.3", "J_fixed returns the cost and gradient at the point it is given "
+                          "(checked at theta and at a moved point).")
+
+
+# ------------------------------------------------------------------------------------------
+# Notebook 05: softmax off by 1.5
+
+FAILING_BLOCKS = ("Theta1", "Theta2", "both", "neither")
+
+
+def check_failing_block(prediction, activation_type="tanh"):
+    """Exercise 5.3: with the cost fixed and tanh hidden units, which block fails the check?"""
+    fun, theta = s.harness_function(activation_type, "softmax", fixes=("cost",))
+    errors = check_gradient(fun, theta, blocks=s.nn_layout(3, 5, 3)).block_errors
+    wrong = [name for name in ("Theta1", "Theta2") if errors[name] > 1e-6]
+    expected = "both" if len(wrong) == 2 else wrong[0] if wrong else "neither"
+    return check_choice(
+        "5.3", prediction, expected, FAILING_BLOCKS, name="prediction",
+        why=f"{expected!r}: only gradients computed through sigma2 use the hidden derivative.")
+
+
+def _uniform_factor(K: int) -> float:
+    Y = np.eye(K)[[0]]
+    return float(np.mean(s.binary_cost_delta(np.zeros((1, K)), Y) / (1 / K - Y)))
+
+
+def check_uniform_factor(factor, K=4):
+    """Exercise 5.1: true ``dJ/dz3`` over the posted ``a3 - Y`` at uniform outputs, K classes."""
+    return _check_ratio(
+        "5.1", factor, _uniform_factor(K), name="factor", rtol=1e-6,
+        inverted="that is the inverse ratio (a3 - Y over the true derivative); the question "
+                 "asks true over posted.",
+        hint="Put h_j = 1/K in g_j and in sum_j h_j g_j; remember that one-hot y sums to 1.",
+        verified=f"factor matches binary_cost_delta / (a3 - Y) at uniform outputs for K = {K}.")
+
+
+def check_categorical_cost(categorical_cost: Callable):
+    """Exercise 5.2: ``categorical_cost(h, Y, p, lambda_) -> J`` for a softmax output.
+
+    ``h`` and ``Y`` are (m, K), examples as rows; ``p`` is the sum of the squared non-bias
+    weights. Compared with the fixed cost of the posted network on the harness, with
+    ``lambda_`` 0 and 1.
+    """
+    if is_placeholder(categorical_cost):
+        return not_attempted("5.2", "categorical_cost")
+    theta, X, y = s.harness_problem()
+    _, h = s.forward(theta, 3, 5, 3, X)
+    Y = np.eye(3)[y - 1]
+    blocks = s.nn_layout(3, 5, 3).roll(theta)
+    p = float(np.sum(blocks["Theta1"][:, 1:] ** 2) + np.sum(blocks["Theta2"][:, 1:] ** 2))
+    m = X.shape[0]
+    values = {}
+    for lambda_ in (0.0, 1.0):
+        value, problem = run_student_function("5.2", "categorical_cost", categorical_cost,
+                                              h.copy(), Y.copy(), p, lambda_)
+        if problem:
+            return problem
+        if is_placeholder(value):
+            return not_attempted("5.2", "categorical_cost (it still returns ...)")
+        if np.ndim(value) != 0:
+            return not_yet("5.2", f"categorical_cost must return one number, got shape "
+                                  f"{np.shape(value)}.")
+        values[lambda_] = value
+
+    def cost(lambda_, **options):
+        return s.nn_cost_function(theta, 3, 5, 3, X, y, lambda_, **options)[0]
+
+    def matches(**options):
+        return all(np.isclose(v, cost(lam, **options), rtol=1e-10) for lam, v in values.items())
+
+    if matches(fixes=("cost",)):
+        return correct("5.2", "categorical_cost matches the fixed cost on the harness with "
+                              "lambda_ = 0 and 1.")
+    if matches(cost_line="commented"):
+        return not_yet("5.2", "this is the post's commented-out line: check the 1/m and the "
+                              "sign of the weight decay.")
+    if matches():
+        return not_yet("5.2", "this is the binary cross-entropy (one sigmoid per class), the "
+                              "cost whose derivative is not a3 - Y through a softmax.")
+    right = cost(0.0, fixes=("cost",))
+    if np.isclose(values[0.0], m * right, rtol=1e-10):
+        return not_yet("5.2", "the data term is m times too large: the cost is an average over "
+                              "the m examples.")
+    if np.isclose(values[0.0], -right, rtol=1e-10):
+        return not_yet("5.2", "the cost has the wrong sign: log h is negative, and the cost "
+                              "must be positive.")
+    if np.isclose(values[0.0], right, rtol=1e-10):
+        return not_yet("5.2", "right without weight decay, wrong with lambda_ = 1: check the "
+                              "weight-decay term (its sign and its 1/(2m)).")
+    return not_yet("5.2", "the cost differs from -(1/m) times the sum over examples and "
+                          "classes of Y times log h.")

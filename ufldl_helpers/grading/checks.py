@@ -1,0 +1,323 @@
+"""Checks of a student's cost and gradient function, finite differences and gradient check."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+import numpy as np
+
+from ufldl_helpers import network
+from ufldl_helpers._validation import check_rng, check_scalar
+from ufldl_helpers.gradcheck import GradientCheck, numerical_gradient, relative_error
+from ufldl_helpers.grading._feedback import (
+    GradingError,
+    _describe,
+    _either_version,
+    _guarded,
+)
+from ufldl_helpers.grading.problems import (
+    COST_RTOL,
+    GRAD_TOL,
+    Problem,
+    _call,
+    _two_layer_reference,
+    autoencoder_problem,
+    sparse_autoencoder_problem,
+    two_layer_problem,
+)
+
+
+def _term_costs(fun: Callable, problem: Problem) -> dict[str, float]:
+    """Value of each cost term of ``fun`` on the problem (see :class:`Problem`)."""
+    values = {}
+    base = None
+    for term, overrides in problem.terms.items():
+        cost = _call(fun, problem, **overrides)[0]
+        if base is None:
+            base = cost
+            values[term] = cost
+        else:
+            values[term] = cost - base
+    return values
+
+
+def _compare_cost(fun: Callable, problem: Problem, cost: float) -> None:
+    """Raise a GradingError naming the wrong cost term if the cost differs from the reference."""
+    expected = _call(problem.reference, problem)[0]
+    if np.isclose(cost, expected, rtol=COST_RTOL, atol=0.0):
+        return
+    lines = [f"{problem.name} returns the cost {cost:.6g}, but the reference gives {expected:.6g} "
+             f"for the same theta and arguments."]
+    if problem.terms:
+        yours = _term_costs(fun, problem)
+        ref = _term_costs(problem.reference, problem)
+        lines.append("Cost term by term (the other terms switched off):")
+        wrong = []
+        for term in problem.terms:
+            ok = np.isclose(yours[term], ref[term], rtol=COST_RTOL, atol=1e-12)
+            if not ok:
+                wrong.append(term)
+            lines.append(f"  {term:<18} yours {yours[term]:<12.6g} reference {ref[term]:<12.6g}"
+                         f"{'' if ok else '  <- differs'}")
+        for term in wrong:
+            if ref[term] != 0 and yours[term] != 0:
+                lines.append(f"Your {term} is {yours[term] / ref[term]:.4g} times the reference: "
+                             f"check its constant factor (1/2, 1/m) and its sign.")
+            elif yours[term] == 0:
+                lines.append(f"Your {term} is missing from the cost.")
+    raise GradingError("\n".join(lines))
+
+
+def _gradient_report(fun: Callable, problem: Problem, check: GradientCheck, tol: float) -> str:
+    lines = [f"the gradient returned by {problem.name} does not match finite differences "
+             f"(relative error {check.relative_error:.2e}, tolerance {tol:.0e}).",
+             "Relative error block by block:"]
+    for block, err in check.block_errors.items():
+        lines.append(f"  {block:<4} {err:.2e}{'  <- wrong' if err > tol else ''}")
+    culprit = _culprit_term(fun, problem, tol)
+    if culprit:
+        lines.append(culprit)
+    if check.findings:
+        lines.append("The gradient doctor found:")
+        lines.extend(f"  - {f.name}: {f.message}" for f in check.findings)
+    else:
+        lines.append("The gradient doctor found no known pattern; compare the wrong blocks' "
+                     "formulas with the derivation, line by line.")
+    lines.extend(f"Note: {note}" for note in check.notes)
+    return "\n".join(lines)
+
+
+def _culprit_term(fun: Callable, problem: Problem, tol: float) -> str | None:
+    """Say which cost term first breaks the gradient, switching the terms on one at a time."""
+    if len(problem.terms) < 2:
+        return None
+    terms = list(problem.terms.items())
+    base_name, base = terms[0]
+    if not problem.check(fun, tol=tol, **base).passed:
+        return (f"It is already wrong with the {base_name} term alone "
+                f"(checked with {_overrides_text(base)}): fix that part first.")
+    for term, overrides in terms[1:]:
+        if not problem.check(fun, tol=tol, **overrides).passed:
+            return (f"It is right with the {base_name} term alone and goes wrong once the "
+                    f"{term} is added (checked with {_overrides_text(overrides) or 'all terms'}):"
+                    f" look at the {term}'s contribution to the gradient.")
+    return None
+
+
+def _overrides_text(overrides: Mapping) -> str:
+    return ", ".join(f"{k}={v}" for k, v in overrides.items())
+
+
+@_either_version
+def check_cost(fun: Callable, problem: Problem) -> None:
+    """Grade the output and the cost of a ``cost_and_grad`` function (not its gradient).
+
+    Like every check here it returns nothing when the answer is right, so that an nbgrader test
+    cell has no output (nbgrader would read an output value as partial credit).
+
+    Parameters
+    ----------
+    fun : callable
+        The student's function, called as ``fun(theta, **problem.kwargs)``.
+    problem : Problem
+
+    Raises
+    ------
+    GradingError
+        If ``fun`` is not implemented, returns something other than ``(cost, grad)`` with
+        ``grad`` of ``theta``'s shape, or a cost that differs from the reference (the message
+        compares the cost term by term).
+    """
+    _check_cost(fun, problem)
+
+
+def _check_cost(fun: Callable, problem: Problem) -> Problem:
+    """:func:`check_cost`; returns ``problem`` named after ``fun`` for later messages."""
+    if not callable(fun):
+        raise GradingError(f"{problem.name} must be a function, got {_describe(fun)}: "
+                           f"run the cell that defines it first.")
+    problem = replace(problem, name=getattr(fun, "__name__", problem.name))
+    cost, _ = _call(fun, problem)
+    if problem.reference is not None:
+        _compare_cost(fun, problem, cost)
+    return problem
+
+
+@_either_version
+def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TOL) -> None:
+    """Grade a ``cost_and_grad`` function on a problem: output, cost, then gradient.
+
+    Parameters
+    ----------
+    fun : callable
+        The student's function, called as ``fun(theta, **problem.kwargs)``; returns
+        ``(cost, grad)`` with ``grad`` of ``theta``'s shape.
+    problem : Problem
+    tol : float
+        Largest relative error accepted between the analytic and the central-difference
+        gradient (see :data:`GRAD_TOL`).
+
+    Raises
+    ------
+    GradingError
+        With a message naming what is wrong: not implemented, wrong output, the cost term
+        that differs from the reference, or the gradient blocks that are wrong and the doctor's
+        findings.
+    """
+    problem = _check_cost(fun, problem)
+    tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
+    check = problem.check(fun, tol=tol)
+    if not check.passed:
+        raise GradingError(_gradient_report(fun, problem, check, tol))
+
+
+def grade_sparse_autoencoder(fun: Callable, problem: Problem | None = None, *,
+                             tol: float = GRAD_TOL) -> None:
+    """Grade a student's ``sparse_autoencoder_cost`` (default: :func:`sparse_autoencoder_problem`).
+    """
+    check_cost_and_grad(fun, problem or sparse_autoencoder_problem(), tol=tol)
+
+
+def grade_autoencoder(fun: Callable, problem: Problem | None = None, *,
+                      tol: float = GRAD_TOL) -> None:
+    """Grade a weight-decay autoencoder ``fun(theta, visible_size, hidden_size, lambda_, data)``.
+    """
+    check_cost_and_grad(fun, problem or autoencoder_problem(), tol=tol)
+
+
+def grade_two_layer(fun: Callable, problem: Problem | None = None, *,
+                    tol: float = GRAD_TOL) -> None:
+    """Grade a two-layer network ``fun(theta, layer_sizes, X, Y, lambda_)``
+    (default problem: :func:`two_layer_problem`)."""
+    check_cost_and_grad(fun, problem or two_layer_problem(), tol=tol)
+
+
+def _cubic(theta):
+    # Non-quadratic, so forward differences are off by O(epsilon) and central ones by O(epsilon^2)
+    return float(np.sum(theta**3) / 3.0 + theta[0] * theta[-1])
+
+
+def check_numerical_gradient(fun: Callable, *, rng=None) -> None:
+    """Grade a student's finite-difference gradient ``fun(cost, theta, epsilon) -> (n,) array``.
+
+    The estimate of a cubic test function is compared with the package's central differences
+    (:func:`ufldl_helpers.gradcheck.numerical_gradient`); the message says whether it looks like
+    forward differences, is off by a factor of 2, or changed ``theta``.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(cost, theta, epsilon)``, ``cost(theta) -> float``.
+    rng : numpy.random.Generator or int, optional
+    """
+    name = getattr(fun, "__name__", "numerical_gradient")
+    rng = check_rng(rng)
+    theta = rng.normal(0.0, 1.0, 7)
+    before = theta.copy()
+    epsilon = 1e-3
+    estimate = _guarded(name, fun, _cubic, theta, epsilon)
+    if not np.array_equal(theta, before):
+        raise GradingError(f"{name} changed theta: perturb a copy (theta.copy()) or put each "
+                           f"entry back after evaluating the cost.")
+    estimate = np.asarray(estimate)
+    if estimate.shape != theta.shape:
+        raise GradingError(f"{name} returned {_describe(estimate)}; it must return one "
+                           f"partial derivative per entry of theta, shape {theta.shape}.")
+    expected = numerical_gradient(_cubic, theta, epsilon=epsilon, method="central")
+    if np.allclose(estimate, expected, rtol=1e-8, atol=1e-10):
+        return
+    if np.allclose(estimate, numerical_gradient(_cubic, theta, epsilon=epsilon,
+                                                          method="forward"), rtol=1e-8):
+        hint = ("it matches forward differences (J(theta + eps) - J(theta)) / eps, whose error "
+                "is O(eps); use central differences (J(theta + eps) - J(theta - eps)) / (2 eps), "
+                "whose error is O(eps^2).")
+    elif np.allclose(estimate, 2 * expected, rtol=1e-8):
+        hint = "it is twice the central difference: divide by 2 * epsilon, not epsilon."
+    else:
+        worst = int(np.argmax(np.abs(estimate - expected)))
+        hint = (f"entry {worst} is {estimate[worst]:.6g}, expected {expected[worst]:.6g}; "
+                f"perturb one entry at a time, by +epsilon and -epsilon.")
+    raise GradingError(f"{name} does not compute central differences on the test function "
+                       f"sum(theta**3)/3 + theta[0]*theta[-1] at epsilon={epsilon}: {hint}")
+
+
+
+
+# --- a gradient check, graded on functions with a known answer ----------------------------
+
+def _decayed_bias(theta, layer_sizes, X, Y, lambda_):
+    """The reference network with weight decay wrongly added to b1's gradient."""
+    cost, grad = _two_layer_reference(theta, layer_sizes, X, Y, lambda_)
+    layout = network.mlp_layout(layer_sizes)
+    blocks = layout.roll(grad.copy())
+    blocks["b1"] = blocks["b1"] + lambda_ * layout.roll(theta)["b1"]
+    return cost, layout.unroll(blocks)
+
+
+def _halved_w1(theta, layer_sizes, X, Y, lambda_):
+    """The reference network with W1's gradient halved (a 1/m or 1/2 slip)."""
+    cost, grad = _two_layer_reference(theta, layer_sizes, X, Y, lambda_)
+    layout = network.mlp_layout(layer_sizes)
+    blocks = layout.roll(grad.copy())
+    blocks["W1"] = 0.5 * blocks["W1"]
+    return cost, layout.unroll(blocks)
+
+
+@_either_version
+def check_gradient_relative_error(fun: Callable, *, epsilon: float = 1e-4,
+                                  tol: float = GRAD_TOL) -> None:
+    """Grade a student's gradient check ``fun(cost_and_grad, theta, epsilon) -> float``.
+
+    It must return UFLDL's relative error ``||n - a|| / ||n + a||`` between the central-
+    difference gradient ``n`` of ``cost_and_grad``'s cost and its analytic gradient ``a``. It
+    is run on the reference two-layer network (correct: at most ``tol``, and not exactly 0) and
+    on two broken copies of it (a decayed bias, a halved W1 gradient: it must agree with the
+    package's relative error to 6 digits), so it is graded on known answers, whatever the
+    student's own network does.
+
+    Parameters
+    ----------
+    fun : callable
+    epsilon : float
+        The step it is called with.
+    tol : float
+    """
+    epsilon = check_scalar(epsilon, "epsilon", low=0, low_inclusive=False)
+    name = getattr(fun, "__name__", "gradient_relative_error")
+    problem = two_layer_problem()
+
+    def run(cost_and_grad) -> float:
+        theta = problem.theta.copy()
+        value = _guarded(name, fun, problem.bind(cost_and_grad), theta, epsilon)
+        if not np.array_equal(theta, problem.theta):
+            raise GradingError(f"{name} changed theta: leave it as it was given.")
+        if isinstance(value, bool) or np.ndim(value) != 0 or not np.isreal(value):
+            raise GradingError(f"{name} must return one real number, got {_describe(value)}: "
+                               f"divide the norm of the difference by the norm of the sum.")
+        return float(np.real(value))
+
+    value = run(_two_layer_reference)
+    if value == 0.0:
+        raise GradingError(f"{name} returns exactly 0 for a correct gradient: it compares a "
+                           f"gradient with itself. Compare the numerical gradient with the "
+                           f"analytic one.")
+    if not 0.0 < value <= tol:
+        raise GradingError(f"{name} returns {value:.1e} for a correct gradient, whose relative "
+                           f"error is about 1e-10: check your formula of the relative error.")
+    for buggy, what in ((_decayed_bias, "weight decay added to b1's gradient"),
+                        (_halved_w1, "W1's gradient halved")):
+        analytic = problem.bind(buggy)(problem.theta)[1]
+        numerical = numerical_gradient(problem.bind(buggy), problem.theta, epsilon=epsilon)
+        expected = relative_error(numerical, analytic)
+        value = run(buggy)
+        if np.isclose(value, expected, rtol=1e-6, atol=0.0):
+            continue
+        if value <= tol:
+            hint = ("so your check would pass this broken gradient: do you compare the "
+                    "analytic gradient returned by cost_and_grad with the numerical gradient "
+                    "of its cost?")
+        else:
+            hint = "check the formula: norm of the difference over norm of the sum."
+        raise GradingError(f"on a network with {what}, {name} returns {value:.6g}, but the "
+                           f"relative error is {expected:.6g}; {hint}")
