@@ -81,7 +81,7 @@ def test_sparsity_penalty():
     assert "m times too large" in summed.message
     no_beta = ex.check_sparsity_penalty(
         lambda W1, b1, X, rho, beta: penalty(W1, b1, X, rho, beta) / beta)
-    assert no_beta.status == NOT_YET and "factor" in no_beta.message
+    assert no_beta.status == NOT_YET and "beta" in no_beta.message
     per_unit = ex.check_sparsity_penalty(
         lambda W1, b1, X, rho, beta: np.full(3, penalty(W1, b1, X, rho, beta)))
     assert "one number" in per_unit.message

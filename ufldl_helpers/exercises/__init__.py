@@ -122,8 +122,8 @@ def run_student_function(exercise: str, name: str, fun: Callable, *args, **kwarg
     """Call a student's function; return ``(value, None)`` or ``(None, Feedback)``.
 
     A function that is the placeholder ``...``, still raises ``NotImplementedError`` or returns
-    ``...`` is not attempted yet; any other exception is reported by type and message, so the student sees
-    their own error without a traceback through this package.
+    ``...`` is not attempted yet; any other exception is reported by type and message, so the
+    student sees their own error without a traceback through this package.
     """
     if is_placeholder(fun):
         return None, not_attempted(exercise, name)

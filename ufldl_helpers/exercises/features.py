@@ -54,7 +54,7 @@ def check_max_input(max_input: Callable, W1):
 
 def check_sparsity_prediction(prediction, n_localized_at_target: int, n_localized_at_02: int,
                               n_filters: int):
-    """Exercise 7.2: with rho = 0.2 instead of 0.01, more, fewer or about the same localized edges?
+    """Exercise 7.3: with rho = 0.2 instead of 0.01, more, fewer or about the same localized edges?
 
     The counts come from the notebook's own sweep; a difference of at most 10% of the filters
     counts as "about the same".
@@ -65,38 +65,38 @@ def check_sparsity_prediction(prediction, n_localized_at_target: int, n_localize
     else:
         expected = "more" if difference > 0 else "fewer"
     return check_choice(
-        "7.2", prediction, expected, CHANGES, name="prediction",
+        "7.3", prediction, expected, CHANGES, name="prediction",
         why=f"{n_localized_at_target} of {n_filters} at rho = 0.01 against "
             f"{n_localized_at_02} at rho = 0.2.")
 
 
 def check_reconstruction_error(reconstruction_error: Callable, theta, X):
-    """Exercise 7.3: ``reconstruction_error(theta, X)``, the average of (1/2)||a3 - x||^2.
+    """Exercise 7.2: ``reconstruction_error(theta, X)``, the average of (1/2)||a3 - x||^2.
 
     Compared with the reconstruction term of ``sparse_autoencoder_cost`` (its cost with
     ``lambda = beta = 0``).
     """
     if is_placeholder(reconstruction_error):
-        return not_attempted("7.3", "reconstruction_error")
+        return not_attempted("7.2", "reconstruction_error")
     X = np.asarray(X, dtype=float)
     visible_size = X.shape[0]
     hidden_size = (np.size(theta) - visible_size) // (2 * visible_size + 1)
     expected = cost_terms(theta, visible_size, hidden_size, 0.0, 0.5, 0.0, X)["reconstruction"]
-    value, problem = run_student_function("7.3", "reconstruction_error", reconstruction_error,
+    value, problem = run_student_function("7.2", "reconstruction_error", reconstruction_error,
                                           np.array(theta, copy=True), X.copy())
     if problem:
         return problem
     if np.ndim(value) != 0:
-        return not_yet("7.3", f"reconstruction_error must return one number, got shape "
+        return not_yet("7.2", f"reconstruction_error must return one number, got shape "
                               f"{np.shape(value)}.")
     if np.isclose(value, 2 * expected, rtol=1e-6):
-        return not_yet("7.3", "your error is twice the cost's: the cost has a factor 1/2.")
+        return not_yet("7.2", "your error is twice the cost's: the cost has a factor 1/2.")
     m = X.shape[1]
     if np.isclose(value, m * expected, rtol=1e-6):
-        return not_yet("7.3", "your error is m times the cost's: average over the examples.")
-    feedback = check_array("7.3", value, expected, name="reconstruction_error", rtol=1e-6)
+        return not_yet("7.2", "your error is m times the cost's: average over the examples.")
+    feedback = check_array("7.2", value, expected, name="reconstruction_error", rtol=1e-6)
     if feedback.correct:
-        return correct("7.3", f"the average reconstruction error is {float(value):.3g}, the "
+        return correct("7.2", f"the average reconstruction error is {float(value):.3g}, the "
                               "first term of the cost.")
     return feedback
 

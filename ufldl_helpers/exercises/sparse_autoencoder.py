@@ -196,6 +196,8 @@ def check_sparsity_penalty(sparsity_penalty: Callable):
         if np.isclose(value, m * expected, rtol=1e-8):
             return not_yet("6.2", "your penalty is m times too large: rho_hat is the *average* "
                                   "activation over the examples.")
+        if np.isclose(value * beta, expected, rtol=1e-8):
+            return not_yet("6.2", "your penalty lacks the weight beta of the sparsity term.")
         feedback = check_array("6.2", value, expected, name="sparsity_penalty", rtol=1e-8)
         if not feedback.correct:
             return feedback
