@@ -26,8 +26,9 @@ def test_plot_filters_titles_the_edge_count(sweep):
     fig = plot_filters(result, title="beta = 0")
     try:
         fit = fit_gabors(result.W1)
-        assert fig.axes[0].get_title() == (f"beta = 0\n{fit.n_localized_edges} of 4 localized "
-                                           "edges")
+        gabor_like = int((fit.r2 >= fit.r2_min).sum())
+        assert fig.axes[0].get_title() == (f"beta = 0\nof 4: {gabor_like} Gabor-like, "
+                                           f"{fit.n_localized_edges} localized")
         assert fig.axes[0].images[0].get_array().shape == (1 + 2 * 5, 1 + 2 * 5)
     finally:
         plt.close(fig)

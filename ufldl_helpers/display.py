@@ -490,13 +490,14 @@ def plot_gabor_calibration(calibration):
 
 
 def plot_filters(W1, title: str | None = None, ax=None):
-    """A first layer's filters as a mosaic, titled with how many are localized edges.
+    """A first layer's filters as a mosaic, titled with what a Gabor fit finds in them.
 
     Parameters
     ----------
     W1 : (hidden_size, visible_size) ndarray or TrainingResult
     title : str, optional
-        First line of the title; the second says "N of H localized edges"
+        First line of the title; the second says "of H: G Gabor-like, L localized": how many
+        filters the fit explains (``R^2 >= r2_min``) and how many are localized edges
         (:func:`ufldl_helpers.filters.fit_gabors`).
     ax : matplotlib.axes.Axes, optional
 
@@ -508,7 +509,9 @@ def plot_filters(W1, title: str | None = None, ax=None):
 
     W1 = getattr(W1, "W1", W1)
     fit = fit_gabors(W1)
-    count = f"{fit.n_localized_edges} of {fit.n_filters} localized edges"
+    gabor_like = int(np.count_nonzero(fit.r2 >= fit.r2_min))
+    count = (f"of {fit.n_filters}: {gabor_like} Gabor-like, {fit.n_localized_edges} "
+             "localized")
     return display_network(np.asarray(W1).T, ax=ax,
                            title=count if title is None else f"{title}\n{count}")
 

@@ -121,22 +121,23 @@ def is_placeholder(answer) -> bool:
 def run_student_function(exercise: str, name: str, fun: Callable, *args, **kwargs):
     """Call a student's function; return ``(value, None)`` or ``(None, Feedback)``.
 
-    A function that still raises ``NotImplementedError`` (or is the placeholder ``...``) is not
-    attempted yet; any other exception is reported by type and message, so the student sees
-    their own error without a traceback through this package.
+    A function that is the placeholder ``...``, still raises ``NotImplementedError`` or returns
+    ``...`` is not attempted yet; any other exception is reported by type and message, so the
+    student sees their own error without a traceback through this package.
     """
     if is_placeholder(fun):
         return None, not_attempted(exercise, name)
     if not callable(fun):
         return None, not_yet(exercise, f"{name} must be a function, got {type(fun).__name__}.")
     try:
-        return fun(*args, **kwargs), None
+        value = fun(*args, **kwargs)
     except NotImplementedError:
         return None, not_attempted(exercise, name)
     except Exception as exc:  # the student's own bug: report it, do not crash the notebook
-        return None, not_yet(
-            exercise, f"calling {name} raised {type(exc).__name__}: {exc}"
-        )
+        return None, not_yet(exercise, f"calling {name} raised {type(exc).__name__}: {exc}")
+    if is_placeholder(value):  # the body still ends in `return ...`
+        return None, not_attempted(exercise, name)
+    return value, None
 
 
 def _as_float_array(answer, name: str):

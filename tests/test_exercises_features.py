@@ -1,0 +1,50 @@
+"""Notebook 07's exercise checks."""
+
+import numpy as np
+
+from ufldl_helpers import sparse_autoencoder as sae
+from ufldl_helpers.exercises import NOT_ATTEMPTED, NOT_YET
+from ufldl_helpers.exercises import features as ex
+
+
+def W1():
+    return np.random.default_rng(0).normal(size=(5, 16))
+
+
+def test_max_input():
+    assert ex.check_max_input(lambda W: W / np.linalg.norm(W, axis=1, keepdims=True), W1()).correct
+    assert ex.check_max_input(
+        lambda W: W / np.sqrt((W**2).sum(axis=1))[:, None], W1()).correct
+    assert "norms" in ex.check_max_input(lambda W: W, W1()).message
+    assert "one row per hidden unit" in ex.check_max_input(
+        lambda W: (W / np.linalg.norm(W, axis=1, keepdims=True)).T, W1()).message
+    assert "opposite sign" in ex.check_max_input(
+        lambda W: -W / np.linalg.norm(W, axis=1, keepdims=True), W1()).message
+    assert ex.check_max_input(..., W1()).status == NOT_ATTEMPTED
+
+
+def test_sparsity_prediction():
+    assert ex.check_sparsity_prediction("fewer", 20, 2, 25).correct
+    assert ex.check_sparsity_prediction("more", 2, 20, 25).correct
+    assert ex.check_sparsity_prediction("about the same", 20, 18, 25).correct
+    assert ex.check_sparsity_prediction("more", 20, 2, 25).status == NOT_YET
+    assert "must be one of" in ex.check_sparsity_prediction("less", 20, 2, 25).message
+    assert ex.check_sparsity_prediction(..., 20, 2, 25).status == NOT_ATTEMPTED
+
+
+def test_reconstruction_error():
+    theta = sae.initialize_parameters(3, 6, rng=0)
+    X = np.random.default_rng(1).uniform(0.1, 0.9, size=(6, 7))
+
+    def error(theta, X):
+        a3 = sae.reconstruct(theta, X)
+        return 0.5 * np.sum((a3 - X) ** 2) / X.shape[1]
+
+    assert ex.check_reconstruction_error(error, theta, X).correct
+    assert "twice" in ex.check_reconstruction_error(
+        lambda t, X: 2 * error(t, X), theta, X).message
+    assert "m times" in ex.check_reconstruction_error(
+        lambda t, X: X.shape[1] * error(t, X), theta, X).message
+    assert "one number" in ex.check_reconstruction_error(
+        lambda t, X: np.full(2, error(t, X)), theta, X).message
+    assert ex.check_reconstruction_error(..., theta, X).status == NOT_ATTEMPTED

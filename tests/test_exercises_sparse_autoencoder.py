@@ -1,0 +1,98 @@
+"""Notebook 06's exercise checks: right answers (in several forms) pass, typical slips are
+named, placeholders are "not attempted"."""
+
+import numpy as np
+import pytest
+
+from ufldl_helpers import sparse_autoencoder as sae
+from ufldl_helpers.activations import sigmoid, sigmoid_grad
+from ufldl_helpers.exercises import CORRECT, NOT_ATTEMPTED, NOT_YET
+from ufldl_helpers.exercises import sparse_autoencoder as ex
+
+
+def kl_grad(rho, rho_hat):
+    return -rho / rho_hat + (1 - rho) / (1 - rho_hat)
+
+
+def deltas(p, sparsity_scale=1.0):
+    X, a2, a3, rho = p["X"], p["a2"], p["a3"], p["sparsity_param"]
+    delta3 = (a3 - X) * a3 * (1 - a3)
+    sparse = sparsity_scale * p["beta"] * kl_grad(rho, p["rho_hat"])
+    return delta3, (p["W2"].T @ delta3 + sparse[:, None]) * a2 * (1 - a2)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_right_deltas_pass_in_two_forms(seed):
+    p = ex.small_problem(rng=seed)
+    d3, d2 = deltas(p)
+    assert ex.check_deltas(d3, d2, p).correct
+    # The same deltas written with z and f'(z) instead of a(1 - a).
+    z2 = p["W1"] @ p["X"] + p["b1"][:, None]
+    z3 = p["W2"] @ p["a2"] + p["b2"][:, None]
+    d3z = -(p["X"] - sigmoid(z3)) * sigmoid_grad(z3)
+    sparse = p["beta"] * sae.kl_divergence_grad(p["sparsity_param"], p["rho_hat"])
+    d2z = (p["W2"].T @ d3z + sparse[:, None]) * sigmoid_grad(z2)
+    assert ex.check_deltas(d3z, d2z, p).correct
+
+
+@pytest.mark.parametrize(("scale", "words"), [(0.0, "misses the sparsity term"),
+                                              (8.0, "8 times"), (1 / 8, "0.125 times")])
+def test_sparsity_term_slips_are_named(scale, words):
+    p = ex.small_problem()
+    d3, d2 = deltas(p, sparsity_scale=scale)
+    feedback = ex.check_deltas(d3, d2, p)
+    assert feedback.status == NOT_YET and words in feedback.message
+
+
+def test_delta3_slips_are_named():
+    p = ex.small_problem()
+    d3, d2 = deltas(p)
+    m = p["X"].shape[1]
+    assert "divided by m" in ex.check_deltas(d3 / m, d2, p).message
+    assert "wrong sign" in ex.check_deltas(-d3, d2, p).message
+    assert "shape" in ex.check_deltas(d3.T, d2, p).message
+    assert ex.check_deltas(..., d2, p).status == NOT_ATTEMPTED
+    assert ex.check_deltas(d3, ..., p).status == NOT_ATTEMPTED
+
+
+def test_kl_grad():
+    assert ex.check_kl_grad(kl_grad).correct
+    assert ex.check_kl_grad(lambda r, h: (h - r) / (h * (1 - h))).correct  # same, simplified
+    assert "opposite sign" in ex.check_kl_grad(lambda r, h: -kl_grad(r, h)).message
+    assert "KL itself" in ex.check_kl_grad(sae.kl_divergence).message
+    assert "ZeroDivisionError" in ex.check_kl_grad(lambda r, h: 1 / 0).message
+    assert ex.check_kl_grad(...).status == NOT_ATTEMPTED
+
+    def unfinished(rho, rho_hat):
+        raise NotImplementedError
+
+    assert ex.check_kl_grad(unfinished).status == NOT_ATTEMPTED
+
+
+def test_sparsity_penalty():
+    def penalty(W1, b1, X, rho, beta):
+        rho_hat = sigmoid(W1 @ X + b1[:, None]).mean(axis=1)
+        return beta * np.sum(rho * np.log(rho / rho_hat)
+                             + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
+
+    assert ex.check_sparsity_penalty(penalty).correct
+    summed = ex.check_sparsity_penalty(
+        lambda W1, b1, X, rho, beta: X.shape[1] * penalty(W1, b1, X, rho, beta))
+    assert "m times too large" in summed.message
+    no_beta = ex.check_sparsity_penalty(
+        lambda W1, b1, X, rho, beta: penalty(W1, b1, X, rho, beta) / beta)
+    assert no_beta.status == NOT_YET and "beta" in no_beta.message
+    per_unit = ex.check_sparsity_penalty(
+        lambda W1, b1, X, rho, beta: np.full(3, penalty(W1, b1, X, rho, beta)))
+    assert "one number" in per_unit.message
+
+
+def test_dominant_term_matches_the_cost_terms():
+    p = ex.small_problem(sparsity_param=0.01)
+    terms = ex.cost_terms(p["theta"], 6, 3, 1e-4, 0.01, 3.0, p["X"])
+    cost = sae.sparse_autoencoder_cost(p["theta"], 6, 3, 1e-4, 0.01, 3.0, p["X"])[0]
+    assert np.isclose(sum(terms.values()), cost, rtol=1e-12)
+    answers = {t: ex.check_dominant_term(t, p["theta"], p["X"]).status for t in ex.COST_TERMS}
+    assert sorted(answers.values()) == sorted([CORRECT, NOT_YET, NOT_YET])
+    assert answers[max(terms, key=terms.get)] == CORRECT
+    assert "must be one of" in ex.check_dominant_term("sparse", p["theta"], p["X"]).message

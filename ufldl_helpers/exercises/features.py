@@ -1,0 +1,102 @@
+"""Checks for the exercises of notebook 07 (what the sparse autoencoder learned)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ufldl_helpers.display import max_activating_inputs
+from ufldl_helpers.exercises import (
+    check_array,
+    check_choice,
+    correct,
+    is_placeholder,
+    not_attempted,
+    not_yet,
+    run_student_function,
+)
+from ufldl_helpers.exercises.sparse_autoencoder import cost_terms
+
+__all__ = ["CHANGES", "check_max_input", "check_reconstruction_error", "check_sparsity_prediction"]
+
+CHANGES = ("more", "fewer", "about the same")
+
+
+def check_max_input(max_input: Callable, W1):
+    """Exercise 7.1: ``max_input(W1)``, the norm-1 input that most activates each hidden unit.
+
+    Returns rows like ``W1``; compared with :func:`~ufldl_helpers.display.max_activating_inputs`.
+    """
+    if is_placeholder(max_input):
+        return not_attempted("7.1", "max_input")
+    W1 = np.asarray(W1, dtype=float)
+    value, problem = run_student_function("7.1", "max_input", max_input, W1.copy())
+    if problem:
+        return problem
+    if np.shape(value) == W1.T.shape and np.shape(value) != W1.shape:
+        return not_yet("7.1", f"max_input returns shape {np.shape(value)}: one row per hidden "
+                              f"unit is expected, shape {W1.shape}.")
+    value = np.asarray(value, dtype=float)
+    if value.shape == W1.shape:
+        norms = np.linalg.norm(value, axis=1)
+        if not np.allclose(norms, 1, rtol=1e-8):
+            return not_yet("7.1", f"the rows of max_input(W1) have norms from {norms.min():.3g} "
+                                  f"to {norms.max():.3g}; the constraint is ||x|| <= 1, and the "
+                                  "best x uses all of it.")
+    feedback = check_array("7.1", value, max_activating_inputs(W1), name="max_input(W1)",
+                           rtol=1e-8)
+    if feedback.correct:
+        return correct("7.1", "each row is the unit-norm input that maximizes its hidden unit's "
+                              "weighted sum.")
+    return feedback
+
+
+def check_sparsity_prediction(prediction, n_localized_at_target: int, n_localized_at_02: int,
+                              n_filters: int):
+    """Exercise 7.3: with rho = 0.2 instead of 0.01, more, fewer or about the same localized edges?
+
+    The counts come from the notebook's own sweep; a difference of at most 10% of the filters
+    counts as "about the same".
+    """
+    difference = n_localized_at_02 - n_localized_at_target
+    if abs(difference) <= 0.1 * n_filters:
+        expected = "about the same"
+    else:
+        expected = "more" if difference > 0 else "fewer"
+    return check_choice(
+        "7.3", prediction, expected, CHANGES, name="prediction",
+        why=f"{n_localized_at_target} of {n_filters} at rho = 0.01 against "
+            f"{n_localized_at_02} at rho = 0.2.")
+
+
+def check_reconstruction_error(reconstruction_error: Callable, theta, X):
+    """Exercise 7.2: ``reconstruction_error(theta, X)``, the average of (1/2)||a3 - x||^2.
+
+    Compared with the reconstruction term of ``sparse_autoencoder_cost`` (its cost with
+    ``lambda = beta = 0``).
+    """
+    if is_placeholder(reconstruction_error):
+        return not_attempted("7.2", "reconstruction_error")
+    X = np.asarray(X, dtype=float)
+    visible_size = X.shape[0]
+    hidden_size = (np.size(theta) - visible_size) // (2 * visible_size + 1)
+    expected = cost_terms(theta, visible_size, hidden_size, 0.0, 0.5, 0.0, X)["reconstruction"]
+    value, problem = run_student_function("7.2", "reconstruction_error", reconstruction_error,
+                                          np.array(theta, copy=True), X.copy())
+    if problem:
+        return problem
+    if np.ndim(value) != 0:
+        return not_yet("7.2", f"reconstruction_error must return one number, got shape "
+                              f"{np.shape(value)}.")
+    if np.isclose(value, 2 * expected, rtol=1e-6):
+        return not_yet("7.2", "your error is twice the cost's: the cost has a factor 1/2.")
+    m = X.shape[1]
+    if np.isclose(value, m * expected, rtol=1e-6):
+        return not_yet("7.2", "your error is m times the cost's: average over the examples.")
+    feedback = check_array("7.2", value, expected, name="reconstruction_error", rtol=1e-6)
+    if feedback.correct:
+        return correct("7.2", f"the average reconstruction error is {float(value):.3g}, the "
+                              "first term of the cost.")
+    return feedback
+

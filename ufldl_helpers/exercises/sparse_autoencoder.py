@@ -1,0 +1,205 @@
+"""Checks for the exercises of notebook 06 (the sparse autoencoder).
+
+Every reference value comes from :func:`ufldl_helpers.sparse_autoencoder.sparse_autoencoder_cost`
+itself: a cost term is the cost with the other terms switched off, and the sparsity term's share
+of the gradient is the gradient with ``beta`` minus the gradient with ``beta = 0``. So the checks
+can say which part of a student's answer is off without a second implementation of the formulas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ufldl_helpers import sparse_autoencoder as sae
+from ufldl_helpers.exercises import (
+    check_array,
+    check_choice,
+    correct,
+    is_placeholder,
+    not_attempted,
+    not_yet,
+    run_student_function,
+)
+
+__all__ = [
+    "COST_TERMS",
+    "check_deltas",
+    "check_dominant_term",
+    "check_kl_grad",
+    "check_sparsity_penalty",
+    "cost_terms",
+    "small_problem",
+]
+
+COST_TERMS = ("reconstruction", "weight decay", "sparsity")
+
+
+def cost_terms(theta, visible_size: int, hidden_size: int, lambda_: float,
+               sparsity_param: float, beta: float, data) -> dict[str, float]:
+    """Each term of the sparse autoencoder's cost, from the cost with the others switched off.
+
+    Returns
+    -------
+    dict
+        ``{"reconstruction": ..., "weight decay": ..., "sparsity": ...}``; the values add up to
+        ``sparse_autoencoder_cost(theta, ...)[0]``.
+    """
+    def J(lam, b):
+        return float(sae.sparse_autoencoder_cost(theta, visible_size, hidden_size, lam,
+                                                 sparsity_param, b, data)[0])
+
+    base = J(0.0, 0.0)
+    return {"reconstruction": base, "weight decay": J(lambda_, 0.0) - base,
+            "sparsity": J(0.0, beta) - base}
+
+
+def check_dominant_term(prediction, theta, data, *, lambda_: float = 1e-4,
+                        sparsity_param: float = 0.01, beta: float = 3.0):
+    """Exercise 6.1: which term dominates the cost at UFLDL's random initialization?"""
+    visible_size = data.shape[0]
+    hidden_size = (theta.size - visible_size) // (2 * visible_size + 1)
+    terms = cost_terms(theta, visible_size, hidden_size, lambda_, sparsity_param, beta, data)
+    biggest = max(terms, key=terms.get)
+    return check_choice(
+        "6.1", prediction, biggest, COST_TERMS, name="prediction",
+        why=f"{biggest!r} is the largest term at initialization; the next cell shows by how much.")
+
+
+def check_kl_grad(kl_grad: Callable):
+    """Exercise 6.3: the derivative of KL(rho || rho_hat) with respect to rho_hat.
+
+    ``kl_grad(rho, rho_hat)`` must accept an array ``rho_hat`` and return the elementwise
+    derivative; it is compared with :func:`~ufldl_helpers.sparse_autoencoder.kl_divergence_grad`
+    at targets and averages spread over (0, 1).
+    """
+    if is_placeholder(kl_grad):
+        return not_attempted("6.3", "kl_grad")
+    rho_hat = np.array([0.001, 0.01, 0.05, 0.3, 0.5, 0.9])
+    for rho in (0.01, 0.1, 0.5):
+        value, problem = run_student_function("6.3", "kl_grad", kl_grad, rho, rho_hat)
+        if problem:
+            return problem
+        feedback = check_array("6.3", value, sae.kl_divergence_grad(rho, rho_hat),
+                               name=f"kl_grad({rho}, rho_hat)", rtol=1e-8)
+        if not feedback.correct:
+            if np.shape(value) == rho_hat.shape and np.allclose(
+                    value, sae.kl_divergence(rho, rho_hat)):
+                return not_yet("6.3", "kl_grad returns KL itself, not its derivative with "
+                                      "respect to rho_hat.")
+            return feedback
+    return correct("6.3", "kl_grad matches the derivative of KL(rho || rho_hat) for rho = "
+                          "0.01, 0.1 and 0.5 and rho_hat from 0.001 to 0.9.")
+
+
+def small_problem(visible_size: int = 6, hidden_size: int = 3, m: int = 8, *,
+                  lambda_: float = 1e-4, sparsity_param: float = 0.05, beta: float = 3.0,
+                  rng=0) -> dict:
+    """A small sparse-autoencoder problem for the exercises, with its forward pass.
+
+    Returns
+    -------
+    dict
+        ``theta``, ``X`` (visible_size, m), ``W1, W2, b1, b2``, ``a2`` (hidden_size, m),
+        ``a3`` (visible_size, m), ``rho_hat`` (hidden_size,), and the hyperparameters
+        ``lambda_, sparsity_param, beta``.
+    """
+    generator = np.random.default_rng(rng)
+    theta = sae.initialize_parameters(hidden_size, visible_size, rng=generator)
+    # Random biases: a zero b1 would give every unit the same role in the sparsity term.
+    theta[-(hidden_size + visible_size):] = generator.normal(0, 0.5, hidden_size + visible_size)
+    X = generator.uniform(0.1, 0.9, size=(visible_size, m))
+    W1, W2, b1, b2 = sae.unpack(theta, visible_size, hidden_size)
+    a2 = sae.encode(theta, X)
+    return {"theta": theta, "X": X, "W1": W1, "W2": W2, "b1": b1, "b2": b2, "a2": a2,
+            "a3": sae.reconstruct(theta, X), "rho_hat": a2.mean(axis=1), "lambda_": lambda_,
+            "sparsity_param": sparsity_param, "beta": beta}
+
+
+def _blocks(problem: dict, beta: float) -> dict[str, np.ndarray]:
+    v, h = problem["X"].shape[0], problem["a2"].shape[0]
+    grad = sae.sparse_autoencoder_cost(problem["theta"], v, h, problem["lambda_"],
+                                       problem["sparsity_param"], beta, problem["X"])[1]
+    return sae.layout(v, h).roll(grad)
+
+
+def check_deltas(delta3, delta2, problem: dict):
+    """Exercise 6.4: ``delta3`` and ``delta2`` (with the sparsity term) for ``small_problem()``.
+
+    Both are UFLDL's per-example deltas, shapes (visible_size, m) and (hidden_size, m). The check
+    forms the gradients ``W2grad = delta3 @ a2.T / m + lambda W2`` and
+    ``W1grad = delta2 @ X.T / m + lambda W1`` from them and compares with the gradient of
+    ``sparse_autoencoder_cost``.
+    """
+    if is_placeholder(delta3):
+        return not_attempted("6.4", "delta3")
+    if is_placeholder(delta2):
+        return not_attempted("6.4", "delta2")
+    X, a2, lam = problem["X"], problem["a2"], problem["lambda_"]
+    m = X.shape[1]
+    for name, value, shape in (("delta3", delta3, X.shape), ("delta2", delta2, a2.shape)):
+        if np.shape(value) != shape:
+            return not_yet("6.4", f"{name} has shape {np.shape(value)}; it should have shape "
+                                  f"{shape}, one column per example.")
+    delta3, delta2 = np.asarray(delta3, dtype=float), np.asarray(delta2, dtype=float)
+    ref = _blocks(problem, problem["beta"])
+    W2grad = delta3 @ a2.T / m + lam * problem["W2"]
+    w2 = check_array("6.4", W2grad, ref["W2"], name="W2grad from your delta3")
+    if not w2.correct:
+        if np.allclose(m * delta3 @ a2.T / m + lam * problem["W2"], ref["W2"]):
+            return not_yet("6.4", "delta3 is the per-example delta divided by m: in this "
+                                  "series the 1/m sits in the gradient formula, not in delta3.")
+        if np.allclose(-delta3 @ a2.T / m + lam * problem["W2"], ref["W2"]):
+            return not_yet("6.4", "delta3 has the wrong sign: the derivative of "
+                                  "(1/2)||a3 - x||^2 with respect to a3 is a3 - x.")
+        return w2
+    W1grad = delta2 @ X.T / m + lam * problem["W1"]
+    w1 = check_array("6.4", W1grad, ref["W1"], name="W1grad from your delta2")
+    if w1.correct:
+        return correct("6.4", "delta3 and delta2 give the gradient of sparse_autoencoder_cost "
+                              "for W2 and W1 (relative error < 1e-7).")
+    sparsity = ref["W1"] - _blocks(problem, 0.0)["W1"]
+    off = W1grad - ref["W1"]
+    scale = float(np.vdot(off, sparsity) / np.vdot(sparsity, sparsity))
+    if np.linalg.norm(off - scale * sparsity) <= 1e-6 * np.linalg.norm(sparsity):
+        if np.isclose(scale, -1):
+            return not_yet("6.4", "delta3 is right; delta2 misses the sparsity term.")
+        return not_yet(
+            "6.4", f"delta3 is right; delta2's sparsity term is {1 + scale:.4g} times what it "
+                   "should be (per-example delta: beta times the KL derivative is added to "
+                   "every column unscaled).")
+    return not_yet("6.4", "delta3 is right (W2grad matches); delta2 is not: "
+                          + w1.message.replace("W1grad from your delta2", "W1grad"))
+
+
+def check_sparsity_penalty(sparsity_penalty: Callable):
+    """Exercise 6.2: ``sparsity_penalty(W1, b1, X, rho, beta)`` = beta * sum_j KL(rho || rho_hat_j).
+
+    Compared with the sparsity term of ``sparse_autoencoder_cost`` (cost with ``beta`` minus cost
+    with ``beta = 0``) on two small problems.
+    """
+    if is_placeholder(sparsity_penalty):
+        return not_attempted("6.2", "sparsity_penalty")
+    for seed, (rho, beta) in enumerate(((0.05, 3.0), (0.2, 0.5))):
+        p = small_problem(rng=seed, sparsity_param=rho, beta=beta)
+        v, h = p["X"].shape[0], p["a2"].shape[0]
+        expected = cost_terms(p["theta"], v, h, 0.0, rho, beta, p["X"])["sparsity"]
+        value, problem = run_student_function("6.2", "sparsity_penalty", sparsity_penalty,
+                                              p["W1"], p["b1"], p["X"], rho, beta)
+        if problem:
+            return problem
+        if np.ndim(value) != 0:
+            return not_yet("6.2", f"sparsity_penalty must return one number (the sum over "
+                                  f"hidden units), got shape {np.shape(value)}.")
+        m = p["X"].shape[1]
+        if np.isclose(value, m * expected, rtol=1e-8):
+            return not_yet("6.2", "your penalty is m times too large: rho_hat is the *average* "
+                                  "activation over the examples.")
+        if np.isclose(value * beta, expected, rtol=1e-8):
+            return not_yet("6.2", "your penalty lacks the weight beta of the sparsity term.")
+        feedback = check_array("6.2", value, expected, name="sparsity_penalty", rtol=1e-8)
+        if not feedback.correct:
+            return feedback
+    return correct("6.2", "sparsity_penalty equals the sparsity term of sparse_autoencoder_cost "
+                          "on two problems.")
