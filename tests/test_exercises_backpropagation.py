@@ -106,6 +106,14 @@ def test_backprop_slips_are_named(slip, words):
     assert feedback.status == NOT_YET and words in feedback.message
 
 
+def test_backprop_in_theta_order_is_named():
+    def theta_order(*args):
+        W1grad, b1grad, W2grad, b2grad = _backprop(*args)
+        return W1grad, W2grad, b1grad, b2grad
+
+    assert "theta's order" in ex.check_backprop(theta_order).message
+
+
 def test_backprop_placeholders_and_errors():
     assert ex.check_backprop(...).status == NOT_ATTEMPTED
 

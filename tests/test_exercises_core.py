@@ -60,3 +60,10 @@ def _raises(error):
     def fun():
         raise error("boom")
     return fun
+
+
+def test_check_choice_ignores_case_and_spaces_and_gives_the_option_s_reason():
+    assert ex.check_choice("1", " Fewer ", "fewer", ("more", "fewer")).correct
+    wrong = ex.check_choice("1", "more", "fewer", ("more", "fewer"),
+                            reasons={"more": "think about X"})
+    assert wrong.status == ex.NOT_YET and "think about X" in wrong.message

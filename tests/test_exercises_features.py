@@ -48,3 +48,13 @@ def test_reconstruction_error():
     assert "one number" in ex.check_reconstruction_error(
         lambda t, X: np.full(2, error(t, X)), theta, X).message
     assert ex.check_reconstruction_error(..., theta, X).status == NOT_ATTEMPTED
+
+
+def test_reconstruction_error_averaged_over_pixels_too():
+    theta = sae.initialize_parameters(3, 6, rng=0)
+    X = np.random.default_rng(1).uniform(0.1, 0.9, size=(6, 7))
+
+    def over_everything(theta, X):
+        return 0.5 * np.mean((sae.reconstruct(theta, X) - X) ** 2)
+
+    assert "6 times too small" in ex.check_reconstruction_error(over_everything, theta, X).message

@@ -96,3 +96,9 @@ def test_dominant_term_matches_the_cost_terms():
     assert sorted(answers.values()) == sorted([CORRECT, NOT_YET, NOT_YET])
     assert answers[max(terms, key=terms.get)] == CORRECT
     assert "must be one of" in ex.check_dominant_term("sparse", p["theta"], p["X"]).message
+
+
+def test_delta2_without_beta_is_named():
+    p = ex.small_problem()
+    d3, d2 = deltas(p, sparsity_scale=1 / p["beta"])
+    assert "lacks its weight beta" in ex.check_deltas(d3, d2, p).message

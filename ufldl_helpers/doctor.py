@@ -408,18 +408,18 @@ def _localized(unexplained, passing) -> Finding:
     good_layers = {_layer(n) for n in good}
     biases = {n for n in bad + good if n.startswith("b")}
     if set(bad) <= biases:
-        hint = ("only bias gradients are wrong: the bias gradient of layer l is delta_l summed "
-                "over the examples (axis=1), averaged like the weights")
+        hint = ("only bias gradients are wrong: b_l's gradient is delta_{l+1} summed over the "
+                "examples (axis=1) and divided by m, like the weights' (b1 from delta2)")
     elif not (set(bad) & biases) and (bad_layers & good_layers) and None not in bad_layers:
         hint = ("the weight gradients are wrong while the biases of the same layers are right, "
-                "so delta is right: look at delta_l @ a_{l-1}.T (the previous layer's "
-                "activations, the transpose, the 1/m)")
+                "so delta is right: look at W_l's gradient delta_{l+1} @ a_l.T / m (the "
+                "previous layer's activations, the transpose, the 1/m)")
     elif None not in bad_layers | good_layers and max(bad_layers) < min(good_layers):
         hint = ("the later layers are right and the earlier ones wrong, so the error is in the "
-                "backward step delta_{l-1} = (W_l.T @ delta_l) * f'(z_{l-1}): most often the "
-                "hidden activation's derivative (f(z) instead of f'(z), or f' applied to a "
-                "instead of z), or a term that enters delta_{l-1} only, such as the sparsity "
-                "penalty")
+                "backward step delta_l = (W_l.T @ delta_{l+1}) * f'(z_l) (delta2 from "
+                "delta3): most often the hidden activation's derivative (f(z) instead of "
+                "f'(z), or f' applied to a instead of z), or a term that enters the hidden "
+                "delta only, such as the sparsity penalty")
     elif None not in bad_layers | good_layers and min(bad_layers) > max(good_layers):
         hint = ("the earlier layers are right but the last ones wrong: look at terms that only "
                 "the last layers have, such as their weight decay or an output-only constant")

@@ -13,7 +13,9 @@ Cost, averaged over examples, weight decay on weights only::
 
     J = (1/m) * sum_i loss(A_L[:, i], Y[:, i]) + (lambda_/2) * sum_l ||W_l||^2
 
-Backward pass: ``delta_L = dJ/dZ_L``, ``delta_{l-1} = (W_l.T @ delta_l) * f'(Z_{l-1})``,
+Backward pass (indices here count weight layers from 1 and activations from 0; the notebooks'
+notation, ``a1 = X``, ``z2 = W1 @ a1 + b1``, shifts the activations' index by one):
+``delta_L = dJ/dZ_L``, ``delta_{l-1} = (W_l.T @ delta_l) * f'(Z_{l-1})``,
 ``dJ/dW_l = delta_l @ A_{l-1}.T + lambda_ * W_l``, ``dJ/db_l = sum of delta_l over examples``.
 """
 

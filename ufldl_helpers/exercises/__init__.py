@@ -242,6 +242,9 @@ def check_choice(exercise: str, answer, expected, options, *, name: str = "answe
     if is_placeholder(answer):
         return not_attempted(exercise, name)
     options = list(options)
+    if isinstance(answer, str):  # "Fewer " and "fewer" mean the same choice
+        answer = next((o for o in options if isinstance(o, str)
+                       and o.strip().lower() == answer.strip().lower()), answer)
     if answer not in options:
         listed = ", ".join(repr(o) for o in options)
         return not_yet(exercise, f"{name} must be one of {listed}; got {answer!r}.")

@@ -265,6 +265,12 @@ def check_backprop(backprop) -> Feedback:
             return problem
         _, grad = mlp_cost_and_grad(theta, sizes, X, Y, lambda_=lambda_, **_SIGMOID_SQUARED)
         G = layout.roll(grad)
+        in_theta_order = ("W1grad", "W2grad", "b1grad", "b2grad")
+        if all(np.shape(got[n]) == G[o[:-4]].shape
+               for n, o in zip(_GRAD_NAMES, in_theta_order, strict=True)) and any(
+                np.shape(got[n]) != G[n[:-4]].shape for n in _GRAD_NAMES):
+            return not_yet("1.3", "the four gradients come back in theta's order (W1, W2, b1, "
+                                  "b2); return them as (W1grad, b1grad, W2grad, b2grad).")
         for name in _GRAD_NAMES:
             block = name[:-4]
             feedback = check_array("1.3", got[name], G[block], name=name)

@@ -64,8 +64,14 @@ def check_sparsity_prediction(prediction, n_localized_at_target: int, n_localize
         expected = "about the same"
     else:
         expected = "more" if difference > 0 else "fewer"
+    reasons = {
+        "more": "a unit allowed to fire on a fifth of the patches need not respond to one "
+                "specific pattern",
+        "about the same": "the sparsity target decides how specific each unit must be",
+        "fewer": "compare the two counts the sweep measured",
+    }
     return check_choice(
-        "7.3", prediction, expected, CHANGES, name="prediction",
+        "7.3", prediction, expected, CHANGES, name="prediction", reasons=reasons,
         why=f"{n_localized_at_target} of {n_filters} at rho = 0.01 against "
             f"{n_localized_at_02} at rho = 0.2.")
 
@@ -92,6 +98,9 @@ def check_reconstruction_error(reconstruction_error: Callable, theta, X):
     if np.isclose(value, 2 * expected, rtol=1e-6):
         return not_yet("7.2", "your error is twice the cost's: the cost has a factor 1/2.")
     m = X.shape[1]
+    if np.isclose(value * X.shape[0], expected, rtol=1e-6):
+        return not_yet("7.2", f"your error is {X.shape[0]} times too small: average over the "
+                              "examples only, and sum over the pixels.")
     if np.isclose(value, m * expected, rtol=1e-6):
         return not_yet("7.2", "your error is m times the cost's: average over the examples.")
     feedback = check_array("7.2", value, expected, name="reconstruction_error", rtol=1e-6)

@@ -62,8 +62,16 @@ def check_dominant_term(prediction, theta, data, *, lambda_: float = 1e-4,
     hidden_size = (theta.size - visible_size) // (2 * visible_size + 1)
     terms = cost_terms(theta, visible_size, hidden_size, lambda_, sparsity_param, beta, data)
     biggest = max(terms, key=terms.get)
+    reasons = {
+        "reconstruction": "a sigmoid output is within (0, 1) of a pixel in [0.1, 0.9], so half "
+                          "the squared error over 64 pixels is small; compare it with beta "
+                          "times 25 units' KL at the rho_hat of a unit with zero bias",
+        "weight decay": "lambda = 1e-4 times the sum of the squared weights, each below 0.2 in "
+                        "size: tiny",
+        "sparsity": "the sparsity term is not the largest for this theta: compare the three",
+    }
     return check_choice(
-        "6.1", prediction, biggest, COST_TERMS, name="prediction",
+        "6.1", prediction, biggest, COST_TERMS, name="prediction", reasons=reasons,
         why=f"{biggest!r} is the largest term at initialization; the next cell shows by how much.")
 
 
@@ -165,6 +173,9 @@ def check_deltas(delta3, delta2, problem: dict):
     if np.linalg.norm(off - scale * sparsity) <= 1e-6 * np.linalg.norm(sparsity):
         if np.isclose(scale, -1):
             return not_yet("6.4", "delta3 is right; delta2 misses the sparsity term.")
+        if np.isclose(1 + scale, 1 / problem["beta"]):
+            return not_yet("6.4", "delta3 is right; delta2's sparsity term lacks its weight "
+                                  "beta.")
         return not_yet(
             "6.4", f"delta3 is right; delta2's sparsity term is {1 + scale:.4g} times what it "
                    "should be (per-example delta: beta times the KL derivative is added to "
