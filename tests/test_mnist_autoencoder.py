@@ -55,7 +55,7 @@ def _train_module():
     return module
 
 
-@pytest.mark.slow
+@pytest.mark.regenerate
 def test_regenerate(params, tmp_path):
     """scripts/train_mnist_autoencoder.py reproduces the shipped parameters (1.5-3 minutes).
 

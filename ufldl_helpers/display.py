@@ -536,7 +536,7 @@ def plot_hyperparameter_sweep(sweep, names=None):
     if not names or any(n not in sweep for n in names):
         raise ValueError(f"names must be among {list(sweep)}, got {names}")
     cols = max(len(sweep[n]) for n in names)
-    fig, axes = plt.subplots(len(names), cols, figsize=(2.6 * cols, 2.9 * len(names)),
+    fig, axes = plt.subplots(len(names), cols, figsize=(3.2 * cols, 3.3 * len(names)),
                              squeeze=False)
     for row, name in zip(axes, names, strict=True):
         for ax in row:
