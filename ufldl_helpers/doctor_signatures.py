@@ -122,12 +122,14 @@ def regularization(b, lambda_, bias, fit_tol, scale_fits: bool) -> Finding | Non
     if ratio is not None:
         evidence.update(lambda_=float(lambda_), ratio_to_lambda=ratio)
     if confirmed:
-        source = f"k = {k:.4g} = {_times(match)}lambda_, as given"
+        source = (f"fitted numerical - analytic = k*{name} with k = {k:.4g} = "
+                  f"{_times(match)}lambda_, as given")
     elif ratio is not None:
-        source = (f"k = {k:.4g}, inferred from the mismatch; that is {ratio:.3g} x the "
-                  f"lambda_={lambda_:g} given")
+        source = (f"fitted numerical - analytic = k*{name} with k = {k:.4g}, inferred from "
+                  f"the mismatch; that is {ratio:.3g} x the lambda_={lambda_:g} given")
     else:
-        source = f"k = {k:.4g}, inferred from the mismatch (pass lambda_= to confirm it)"
+        source = (f"fitted numerical - analytic = k*{name} with k = {k:.4g}, inferred from "
+                  "the mismatch (pass lambda_= to confirm it)")
     if name in bias:
         if k > 0:
             message = (f"the cost applies weight decay to the bias {name}: numerical - "
@@ -219,10 +221,11 @@ def scale_findings(fits: dict[str, float], blocks: dict) -> list[Finding]:
         if len(names) == 1 and len(blocks) == 1:
             which = "the gradient"
         evidence = {"c": c, "n_blocks": len(names)}
+        verb = "have" if len(names) > 1 and which.startswith(names[0]) else "has"
         if abs(c + 1) < FIT_TOL:
             findings.append(Finding(
                 "sign_flipped",
-                f"{which} has the wrong sign: analytic = -1 x numerical. Look for a flipped "
+                f"{which} {verb} the wrong sign: analytic = -1 x numerical. Look for a flipped "
                 "difference (y - h instead of h - y) or a gradient of -J (ascent instead of "
                 "descent).",
                 evidence, tuple(names)))
