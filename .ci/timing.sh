@@ -26,6 +26,9 @@ _stage_end() {
   if [ -n "$_stage_start" ]; then
     _stage_seconds+=($((SECONDS - _stage_start)))
     _stage_cpu+=($(($(_cpu_seconds) - _stage_cpu_start)))
+    printf '== %d:%02d wall, %d:%02d cpu: %s\n' $((_stage_seconds[-1] / 60)) \
+      $((_stage_seconds[-1] % 60)) $((_stage_cpu[-1] / 60)) $((_stage_cpu[-1] % 60)) \
+      "${_stage_names[-1]}"
     _stage_start=""
   fi
 }
