@@ -51,28 +51,43 @@ for config in "${configs[@]}"; do
 done
 [ "$check_only" -eq 0 ] || exit 0
 
+# The packages whose versions each configuration prints.
+packages="^(numpy|scipy|matplotlib|ipywidgets|jupyterlab|tqdm|threadpoolctl|pytest|nbval|hypothesis|ruff)$"
 work=$(mktemp -d)
 stage "matrix: uv (the installer; pip's and uv's caches are reused between runs)"
 python3 -m venv "$work/tools"
 "$work/tools/bin/python" -m pip install --quiet uv
 uv=$work/tools/bin/uv
 
+# Every configuration runs even if one fails, so one CI run shows the whole matrix.
+failed=()
 for config in "${configs[@]}"; do
   venv=$work/$config
   resolution=()
   [ "$config" != lowest ] || resolution=(--resolution lowest-direct)
   stage "$config: install -e .[test] ${resolution[*]}"
-  "$uv" venv --quiet --python "${python_of[$config]}" "$venv"
-  VIRTUAL_ENV=$venv "$uv" pip install --quiet "${resolution[@]}" -e ".[test]"
-  VIRTUAL_ENV=$venv "$uv" pip list 2>/dev/null | grep -E -i -w \
-    'numpy|scipy|matplotlib|ipywidgets|jupyterlab|tqdm|threadpoolctl|pytest|nbval|hypothesis|ruff' \
-    | tr -s ' ' | paste -s -d ',' | sed "s/^/$config: Python $("$venv/bin/python" -V | cut -d' ' -f2); /"
+  if ! { "$uv" venv --quiet --python "${python_of[$config]}" "$venv" &&
+         VIRTUAL_ENV=$venv "$uv" pip install --quiet "${resolution[@]}" -e ".[test]"; }; then
+    stage_failed
+    failed+=("$config (install)")
+    continue
+  fi
+  echo "$config: Python $("$venv/bin/python" -V | cut -d' ' -f2);" \
+    "$(VIRTUAL_ENV=$venv "$uv" pip list 2>/dev/null | awk "\$1 ~ /$packages/" | tr -s ' ' \
+       | paste -s -d ',' | sed 's/,/, /g')"
   stage "$config: python -m pytest (unit tests + notebooks)"
-  (source "$venv/bin/activate" && python -m pytest -q)
+  if ! PATH=$venv/bin:$PATH VIRTUAL_ENV=$venv "$venv/bin/python" -m pytest -q; then
+    stage_failed
+    failed+=("$config (pytest)")
+  fi
   if [ "$config" = lowest ]; then
     stage "lowest: ruff check"
-    "$venv/bin/python" -m ruff check .
+    "$venv/bin/ruff" check . || { stage_failed; failed+=("lowest (ruff)"); }
   fi
   rm -rf "$venv"
 done
 rm -rf "$work"
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "CI FAILED: Python matrix: $(printf '%s; ' "${failed[@]}")" >&2
+  exit 1
+fi

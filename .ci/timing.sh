@@ -7,6 +7,7 @@
 _stage_names=()
 _stage_seconds=()
 _stage_cpu=()
+_stage_marks=()
 _stage_start=""
 _stage_cpu_start=""
 
@@ -17,9 +18,14 @@ _cpu_seconds() {  # CPU seconds of this shell's finished children (cutime + csti
 stage() {
   _stage_end
   _stage_names+=("$1")
+  _stage_marks+=("")
   _stage_start=$SECONDS
   _stage_cpu_start=$(_cpu_seconds)
   echo "== $1"
+}
+
+stage_failed() {  # marks the running stage FAILED in the table (for a script that carries on)
+  _stage_marks[-1]="  FAILED"
 }
 
 _stage_end() {
@@ -40,8 +46,8 @@ _stage_report() {
   echo "== stage timings: $(basename "$0") (minutes:seconds)"
   echo "   wall    cpu  stage"
   for i in "${!_stage_names[@]}"; do
-    printf '%4d:%02d %3d:%02d  %s\n' $((_stage_seconds[i] / 60)) $((_stage_seconds[i] % 60)) \
-      $((_stage_cpu[i] / 60)) $((_stage_cpu[i] % 60)) "${_stage_names[i]}"
+    printf '%4d:%02d %3d:%02d  %s%s\n' $((_stage_seconds[i] / 60)) $((_stage_seconds[i] % 60)) \
+      $((_stage_cpu[i] / 60)) $((_stage_cpu[i] % 60)) "${_stage_names[i]}" "${_stage_marks[i]}"
   done
   local cpu
   cpu=$(_cpu_seconds)
