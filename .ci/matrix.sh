@@ -65,7 +65,7 @@ for config in "${configs[@]}"; do
   venv=$work/$config
   resolution=()
   [ "$config" != lowest ] || resolution=(--resolution lowest-direct)
-  stage "$config: install -e .[test] ${resolution[*]}"
+  stage "$config: install -e .[test]${resolution[*]:+ ${resolution[*]}}"
   if ! { "$uv" venv --quiet --python "${python_of[$config]}" "$venv" &&
          VIRTUAL_ENV=$venv "$uv" pip install --quiet "${resolution[@]}" -e ".[test]"; }; then
     stage_failed
