@@ -11,8 +11,8 @@
 #        --check only finds the interpreters (.ci/run does that first, to fail early).
 # Interpreters come from pyenv ($PYENV_ROOT/versions/3.10.*, newest patch release); a missing one
 # fails CI: skipping it would report a matrix that did not run.
-# Only the test extra is installed: the torch, browser and nbgrader tests skip here; they run in
-# .ci/run on the default Python.
+# Only the test extra is installed, as the README's first command does: the browser and nbgrader
+# tests run in .ci/run on the default Python only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=.ci/timing.sh
