@@ -113,7 +113,9 @@ def write_idx(path, array, compress=False):
     header = bytes([0, 0, codes[array.dtype.type], array.ndim])
     header += np.array(array.shape, dtype=">u4").tobytes()
     payload = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
-    (gzip.open if compress else open)(path, "wb").write(payload)
+    # Closed by the with block: an unclosed gzip file loses its buffered data on Python 3.12+.
+    with (gzip.open if compress else open)(path, "wb") as f:
+        f.write(payload)
 
 
 @pytest.mark.parametrize("compress", [False, True])

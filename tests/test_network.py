@@ -109,6 +109,15 @@ def test_float32_in_float32_out_and_no_overflow():
     assert np.isfinite(cost) and np.all(np.isfinite(grad))
 
 
+@pytest.mark.parametrize("lambda_", [1e-3, np.float64(1e-3), np.logspace(-3, -1, 3)[0]])
+def test_float32_cost_whatever_the_type_of_lambda(lambda_):
+    sizes = (5, 4, 3)
+    theta, X, Y = problem(sizes, 6, "softmax", 1, dtype=np.float32)
+    for cost in (mlp_cost_and_grad(theta, sizes, X, Y, lambda_=lambda_)[0],
+                 mlp_cost(theta, sizes, X, Y, lambda_=lambda_)):
+        assert np.asarray(cost).dtype == np.float32
+
+
 def test_complex_step_matches_backprop():
     from ufldl_helpers.gradcheck import numerical_gradient
 

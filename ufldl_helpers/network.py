@@ -183,7 +183,9 @@ def _evaluate(theta, layer_sizes, X, Y, hidden_activation, output, loss, lambda_
     if loss == "cross_entropy" and output == "linear":
         raise ValueError("loss='cross_entropy' needs output='softmax' or 'sigmoid'; "
                          "use loss='squared_error' with a linear output")
-    lambda_ = check_scalar(lambda_, "lambda_", low=0)
+    # A Python float: a numpy float64 lambda_ (from np.logspace, say) would promote a float32
+    # network's cost to float64.
+    lambda_ = float(check_scalar(lambda_, "lambda_", low=0))
     layout, blocks, Zs, As = _forward(theta, sizes, X, hidden_activation, output, order)
     L = len(sizes) - 1
     m = As[0].shape[1]
