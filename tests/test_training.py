@@ -263,3 +263,18 @@ def test_thread_policy_one_thread_for_small_problems_measured_for_large():
         assert with_blas_threads(large).candidates == sorted({1, numpy_threads})
     with pytest.raises(ValueError, match="blas_threads must be >= 1"):
         with_blas_threads(small, blas_threads=0)
+
+
+def test_a_gradient_pointing_uphill_is_reported_on_every_scipy(patches, monkeypatch):
+    # scipy <= 1.15 ends this in a failed line search, scipy >= 1.16 in "CONVERGENCE" after one
+    # iteration that did not lower the cost: both are reported with the same hint.
+    kernel = sae._cost_grad
+
+    def negated(theta, lay, *args):
+        cost, grad = kernel(theta, lay, *args)
+        return cost, -grad
+
+    monkeypatch.setattr(sae, "_cost_grad", negated)
+    with pytest.warns(LineSearchWarning, match="check_gradient"):
+        result = train_sparse_autoencoder(patches[:, :100], 4, max_iter=20, progress=False)
+    assert result.cost_history[-1] >= result.cost_history[0]

@@ -138,11 +138,11 @@ class TrainingResult:
 def _line_search_hint(res, n_iterations: int) -> str:
     return (
         f"L-BFGS-B stopped after {n_iterations} iterations because its line search failed "
-        f"(status {res.status}: {res.message!s}). The usual cause is a gradient that does not "
-        "match the cost: check it with ufldl_helpers.gradcheck.check_gradient on a few "
-        "examples. Other causes: a float32 cost too coarse for the line search (train in "
-        "float64), or a cost already flat to machine precision (then the result may be fine: "
-        "look at cost_history).")
+        f"or found no lower cost (status {res.status}: {res.message!s}). The usual cause is a "
+        "gradient that does not match the cost: check it with "
+        "ufldl_helpers.gradcheck.check_gradient on a few examples. Other causes: a float32 "
+        "cost too coarse for the line search (train in float64), or a cost already flat to "
+        "machine precision (then the result may be fine: look at cost_history).")
 
 
 # --------------------------------------------------------------------------- BLAS threads
@@ -408,7 +408,11 @@ def train_sparse_autoencoder(data, hidden_size: int = 25, *, lambda_: float = 1e
                                              "dtype": str(np.asarray(data).dtype)})
     if progress:
         print(result.summary(), flush=True)
-    if result.line_search_failed:
+    stalled = (not result.line_search_failed and not stopped and max_iter > 1
+               and result.n_iterations <= 1 and history[-1] >= history[0])
+    if result.line_search_failed or stalled:
+        # scipy >= 1.16 can call a gradient that points uphill "converged" after one iteration
+        # that did not lower the cost: the same symptom as a failed line search.
         hint = _line_search_hint(res, result.n_iterations)
         if on_line_search_failure == "raise":
             raise LineSearchFailure(hint)
