@@ -29,7 +29,7 @@ from ufldl_helpers.whitening import whiten_images
 BUNDLED_SHA256 = {
     "natural_images.npz": "36ef8344f617b00ba26e5d87acbc49c6104908c4bb9493f87dc857f1f71fb994",
     "mnist_5k.npz": "5bbf307b2026d4ddfcf051279e1e767323f6104965960069272a6b99653374e5",
-    "mnist_autoencoder.npz": "b742821bafd30e84685681008908c556c2d79d08d560567b4a9a73fc8310fde4",
+    "mnist_autoencoder.npz": "31804216abd776e4fd72dfdc54ae956cc049da8c12988e67271d95a55afb7a7a",
 }
 """sha256 of each file in ``data/``; the loaders refuse a file that does not match."""
 
