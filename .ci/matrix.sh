@@ -66,7 +66,8 @@ for config in "${configs[@]}"; do
   resolution=()
   [ "$config" != lowest ] || resolution=(--resolution lowest-direct)
   stage "$config: install -e .[test]${resolution[*]:+ ${resolution[*]}}"
-  if ! { "$uv" venv --quiet --python "${python_of[$config]}" "$venv" &&
+  # --seed: pip in the venv, as `python -m venv` gives it (the wheel test of the CLI uses it).
+  if ! { "$uv" venv --quiet --seed --python "${python_of[$config]}" "$venv" &&
          VIRTUAL_ENV=$venv "$uv" pip install --quiet "${resolution[@]}" -e ".[test]"; }; then
     stage_failed
     failed+=("$config (install)")
