@@ -377,8 +377,9 @@ def _gabor_plane(ax, nx_max: float) -> None:
     ax.set_ylabel("envelope along stripes / room in patch")
 
 
-def _gabor_plane_points(fit, mask=slice(None)):
+def _gabor_plane_points(fit, mask=None):
     """(x, y) of fits in :func:`_gabor_plane`; an unbounded envelope is drawn at the top."""
+    mask = slice(None) if mask is None else mask
     return np.minimum(fit.n_x[mask], 2.0), np.minimum(fit.envelope_length[mask], 3.0)
 
 
