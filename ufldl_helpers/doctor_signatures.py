@@ -6,7 +6,7 @@ gathered by :mod:`ufldl_helpers.doctor`) and returns a finding only for a tight 
 * :func:`transposed` -- ``a`` equals ``n`` unrolled in the other order (probing the numerical
   gradient at the transposed positions of a sampled block);
 * :func:`regularization` -- ``n - a = k p``: weight decay missing or misplaced;
-* :func:`scale_fit` and :func:`scale_findings` -- ``a = c n`` (``scaled``, ``sign_flipped``);
+* ``scale_fit`` and :func:`scale_findings` -- ``a = c n`` (``scaled``, ``sign_flipped``);
 * :func:`kinks` -- corners of the cost at the worst coordinates (ReLU or abs at 0).
 
 Split from :mod:`ufldl_helpers.doctor`, which decides which blocks to examine and in which

@@ -75,7 +75,7 @@ def filter_explorer(sweep: dict[str, dict[float, TrainingResult]], *, name: str 
     """Buttons for a hyperparameter and a slider over its values, showing the learned filters.
 
     Each view is :func:`ufldl_helpers.display.plot_filters` of a run that
-    :func:`ufldl_helpers.sparse_autoencoder.hyperparameter_sweep` already trained, so moving
+    :func:`ufldl_helpers.training.hyperparameter_sweep` already trained, so moving
     the slider is instant.
 
     Parameters

@@ -396,7 +396,7 @@ def stop_reason(result) -> str:
     """The first word of L-BFGS-B's message: ``"ABNORMAL"``, ``"CONVERGENCE"`` or ``"STOP"``.
 
     scipy words the messages differently across versions (``ABNORMAL_TERMINATION_IN_LNSRCH``
-    before 1.15, ``ABNORMAL: `` since; bytes in old versions); the first word is stable.
+    before 1.15, ``ABNORMAL:`` since; bytes in old versions); the first word is stable.
 
     Parameters
     ----------

@@ -156,7 +156,7 @@ def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TO
     problem : Problem
     tol : float
         Largest relative error accepted between the analytic and the central-difference
-        gradient (see :data:`GRAD_TOL`).
+        gradient (see ``GRAD_TOL``).
 
     Raises
     ------
@@ -174,8 +174,8 @@ def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TO
 
 def grade_sparse_autoencoder(fun: Callable, problem: Problem | None = None, *,
                              tol: float = GRAD_TOL) -> None:
-    """Grade a student's ``sparse_autoencoder_cost`` (default: :func:`sparse_autoencoder_problem`).
-    """
+    """Grade a student's ``sparse_autoencoder_cost`` (default problem:
+    :func:`~ufldl_helpers.grading.sparse_autoencoder_problem`)."""
     check_cost_and_grad(fun, problem or sparse_autoencoder_problem(), tol=tol)
 
 
@@ -189,7 +189,7 @@ def grade_autoencoder(fun: Callable, problem: Problem | None = None, *,
 def grade_two_layer(fun: Callable, problem: Problem | None = None, *,
                     tol: float = GRAD_TOL) -> None:
     """Grade a two-layer network ``fun(theta, layer_sizes, X, Y, lambda_)``
-    (default problem: :func:`two_layer_problem`)."""
+    (default problem: :func:`~ufldl_helpers.grading.two_layer_problem`)."""
     check_cost_and_grad(fun, problem or two_layer_problem(), tol=tol)
 
 

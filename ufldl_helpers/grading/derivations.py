@@ -277,9 +277,9 @@ def with_reference(fun: Callable, *names: str) -> Callable:
     student's ``two_layer_cost_and_grad`` calls their ``output_delta``). Grading the later part
     through ``with_reference(two_layer_cost_and_grad, "output_delta")`` swaps the helper in
     ``fun``'s global namespace for the duration of each call, so a mistake in the earlier part
-    costs points only there. The checks that grade a function (:func:`check_cost`,
-    :func:`check_cost_and_grad` and the ``grade_*`` functions,
-    :func:`check_gradient_relative_error`) pass it if it passes either as written or with the
+    costs points only there. The checks that grade a function (``check_cost``,
+    ``check_cost_and_grad`` and the ``grade_*`` functions,
+    ``check_gradient_relative_error``) pass it if it passes either as written or with the
     reference helpers, so a later part written consistently with a differently scaled earlier
     part is not penalized either.
 

@@ -64,7 +64,7 @@ class Problem:
         Runs :func:`~ufldl_helpers.gradcheck.check_gradient` over every coordinate, with the
         blocks named by ``layout`` and ``lambda_`` (when ``fun`` takes one), so the doctor
         can recognize missing or misplaced weight decay. ``fun`` is called once first, so that
-        a function that raises or returns the wrong thing gets a :class:`GradingError` that
+        a function that raises or returns the wrong thing gets a ``GradingError`` that
         quotes the student's line, not a traceback through the package.
         """
         _call(fun, replace(self, name=getattr(fun, "__name__", self.name)), **overrides)
