@@ -159,3 +159,11 @@ def test_filter_statistics_bad_input():
         filter_statistics(np.ones((3, 16)), np.full((9, 5), 0.5), b1=np.zeros(3))
     with pytest.raises(ValueError, match="b1 must have shape \\(3\\)"):
         filter_statistics(np.ones((3, 16)), np.full((16, 5), 0.5), b1=np.zeros(4))
+
+
+def test_the_criteria_nest():
+    fits = gabor_calibration(rng=0).fits
+    for fit in fits.values():
+        assert np.all(fit.edge_or_bar <= fit.gabor_like)
+        assert np.all(fit.localized_edge == (fit.edge_or_bar & fit.ends_inside))
+        assert np.array_equal(fit.gabor_like, fit.r2 >= fit.r2_min)

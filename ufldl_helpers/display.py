@@ -510,7 +510,7 @@ def plot_filters(W1, title: str | None = None, ax=None):
 
     W1 = getattr(W1, "W1", W1)
     fit = fit_gabors(W1)
-    gabor_like = int(np.count_nonzero(fit.r2 >= fit.r2_min))
+    gabor_like = int(np.count_nonzero(fit.gabor_like))
     count = (f"of {fit.n_filters}: {gabor_like} Gabor-like, {fit.n_localized_edges} "
              "localized")
     return display_network(np.asarray(W1).T, ax=ax,

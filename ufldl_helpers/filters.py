@@ -232,6 +232,8 @@ class GaborFit:
         stripes, the nearer side (inf for a centre outside the patch)
     ends_inside : ``envelope_length <= 1``: the envelope along the stripes falls to half its
         peak inside the patch on both sides of the centre
+    gabor_like : bool, the fit explains the filter (criterion 1)
+    edge_or_bar : bool, also few stripes across and both polarities (criteria 1, 2 and 4)
     localized_edge : bool, all four criteria of the module docstring
     models : (n_filters, p, p) the fitted Gabors
     r2_min, nx_max, balance_min : the thresholds used
@@ -256,6 +258,8 @@ class GaborFit:
     polarity_balance: np.ndarray = field(init=False)
     envelope_length: np.ndarray = field(init=False)
     ends_inside: np.ndarray = field(init=False)
+    gabor_like: np.ndarray = field(init=False)
+    edge_or_bar: np.ndarray = field(init=False)
     localized_edge: np.ndarray = field(init=False)
 
     def __post_init__(self):
@@ -267,9 +271,10 @@ class GaborFit:
         with np.errstate(divide="ignore"):
             self.envelope_length = np.where(reach > 0, _HWHM * self.sigma_y / reach, np.inf)
         self.ends_inside = self.envelope_length <= 1
-        self.localized_edge = ((self.r2 >= self.r2_min) & (self.n_x <= self.nx_max)
-                               & self.ends_inside
-                               & (self.polarity_balance >= self.balance_min))
+        self.gabor_like = self.r2 >= self.r2_min
+        self.edge_or_bar = (self.gabor_like & (self.n_x <= self.nx_max)
+                            & (self.polarity_balance >= self.balance_min))
+        self.localized_edge = self.edge_or_bar & self.ends_inside
 
     @property
     def n_filters(self) -> int:
