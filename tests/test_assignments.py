@@ -172,12 +172,21 @@ ONE_MISTAKE = {
     "sparsity term over m": ("sparse_autoencoder", "hidden_delta",
                              "sparsity_delta[:, None]", "sparsity_delta[:, None] / a2.shape[1]",
                              {"test_hidden_delta"}, "That part is 1/m"),
-    "mismatch sign": ("bug_hunt", "b1_mismatch", "mismatch = lambda_ * b1",
-                      "mismatch = -lambda_ * b1", {"test_b1_mismatch"}, "wrong sign"),
+    "slope with the wrong sign": ("bug_hunt", "descent_slope", "slope = -true @ posted",
+                                  "slope = true @ posted", {"test_descent_slope"},
+                                  "the sign is wrong"),
+    "slope the optimizer believes": ("bug_hunt", "descent_slope", "slope = -true @ posted",
+                                     "slope = -posted @ posted", {"test_descent_slope"},
+                                     "the slope the optimizer believes"),
     "fix leaves W2 transposed": ("bug_hunt", "autoencoder_cost",
                                  "W2grad = delta3 @ a2.T / m + lambda_ * W2",
                                  "W2grad = a2 @ delta3.T / m + lambda_ * W2.T",
                                  {"test_fixed", "test_other_sizes"}, "transposed"),
+    # Part 3's slope calls the fix of Part 2: graded with the reference fix, it still passes.
+    "fix keeps the decayed bias": ("bug_hunt", "autoencoder_cost",
+                                   "b1grad = delta2.sum(axis=1) / m",
+                                   "b1grad = delta2.sum(axis=1) / m + lambda_ * b1",
+                                   {"test_fixed", "test_other_sizes"}, "regularized_bias"),
 }
 
 
@@ -287,11 +296,23 @@ def sparse_autoencoder_cost(theta, visible_size, hidden_size, lambda_, sparsity_
 """,
     },
     "bug_hunt": {
-        "b1_mismatch": """
-def b1_mismatch(theta, visible_size, hidden_size, lambda_, data):
-    # the decay term does not depend on b1, so the posted extra term is all the mismatch
-    start = 2 * hidden_size * visible_size
-    return lambda_ * theta[start:start + hidden_size].copy()
+        "descent_slope": """
+def descent_slope(theta, visible_size, hidden_size, lambda_, data):
+    # the true gradient derived afresh, block by block, not through autoencoder_cost
+    hv = hidden_size * visible_size
+    W1 = theta[:hv].reshape(hidden_size, visible_size)
+    W2 = theta[hv:2 * hv].reshape(visible_size, hidden_size)
+    b1, b2 = theta[2 * hv:2 * hv + hidden_size], theta[2 * hv + hidden_size:]
+    m = data.shape[1]
+    a2 = sigmoid(W1 @ data + b1[:, None])
+    a3 = sigmoid(W2 @ a2 + b2[:, None])
+    d3 = (a3 - data) * a3 * (1 - a3)
+    d2 = (W2.T @ d3) * a2 * (1 - a2)
+    true = [d2 @ data.T / m + lambda_ * W1, d3 @ a2.T / m + lambda_ * W2,
+            d2.mean(axis=1), d3.mean(axis=1)]
+    d = -buggy_autoencoder_cost(theta, visible_size, hidden_size, lambda_, data)[1]
+    return float(sum(np.vdot(block, d_block) for block, d_block in
+                     zip(true, np.split(d, [hv, 2 * hv, 2 * hv + hidden_size]))))
 """,
         "autoencoder_cost": """
 def autoencoder_cost(theta, visible_size, hidden_size, lambda_, data):

@@ -435,6 +435,149 @@ def test_mismatch():
         grading.check_mismatch(b1_mismatch, _buggy, problem, "c1")
 
 
+# --- the true slope along a posted descent direction (bug_hunt Part 3) ----------------------
+
+def _buggy_transposed(theta, visible_size, hidden_size, lambda_, data):
+    """The reference autoencoder with the decayed bias and the W2 block transposed."""
+    cost, grad = _buggy(theta, visible_size, hidden_size, lambda_, data)
+    hv = visible_size * hidden_size
+    grad = grad.copy()
+    grad[hv:2 * hv] = grad[hv:2 * hv].reshape(visible_size, hidden_size).T.ravel()
+    return cost, grad
+
+
+SLOPE_PROBLEMS = [grading.autoencoder_problem(),
+                  grading.autoencoder_problem(5, 2, 6, lambda_=0.3, rng=3),
+                  grading.autoencoder_problem(3, 2, 7, lambda_=1.0, rng=2)]
+
+
+def _slope(form):
+    """A descent_slope built from ``form(posted gradient, true gradient, cost, theta)``."""
+    def descent_slope(theta, visible_size, hidden_size, lambda_, data):
+        args = (visible_size, hidden_size, lambda_, data)
+        posted = _buggy_transposed(theta, *args)[1]
+        true = grading.autoencoder_problem().reference(theta, *args)[1]
+        return form(posted, true, lambda t: _buggy_transposed(t, *args)[0], theta)
+    return descent_slope
+
+
+def _line_differences(g, t, cost, theta):
+    step = 1e-6 / np.linalg.norm(g)
+    return (cost(theta - step * g) - cost(theta + step * g)) / (2 * step)
+
+
+@pytest.mark.parametrize("problem", SLOPE_PROBLEMS)
+@pytest.mark.parametrize("form", [
+    lambda g, t, cost, theta: -t @ g,
+    lambda g, t, cost, theta: -np.vdot(g, t),
+    lambda g, t, cost, theta: np.float32(-np.sum(t * g)),  # float32: 7 digits are enough
+    lambda g, t, cost, theta: np.array(-t @ g),  # a 0-d array
+    _line_differences,  # the student's own central differences along the line
+])
+def test_descent_slope_correct_forms_pass(problem, form):
+    grading.check_descent_slope(_slope(form), _buggy_transposed, problem)
+
+
+@pytest.mark.parametrize(("form", "fragment"), [
+    (lambda g, t, cost, theta: t @ g, "the sign is wrong"),
+    (lambda g, t, cost, theta: -g @ g, "the slope the optimizer believes"),
+    (lambda g, t, cost, theta: -t @ t, "slope along minus the true gradient"),
+    (lambda g, t, cost, theta: -t @ g / np.linalg.norm(g), "unit vector"),
+    (lambda g, t, cost, theta: -1.1 * t @ g, "by the chain rule"),
+    (lambda g, t, cost, theta: -t * g, "must return one real number"),
+    (lambda g, t, cost, theta: True, "must return one real number"),
+])
+def test_descent_slope_mistakes(form, fragment):
+    for problem in SLOPE_PROBLEMS:
+        message = _flat(_message(_slope(form), problem,
+                                 lambda f, p: grading.check_descent_slope(f, _buggy_transposed,
+                                                                          p)))
+        assert fragment in message, message
+        assert "finite differences give" not in message  # never the expected value
+
+
+def test_descent_slope_not_implemented_and_no_reference():
+    def descent_slope(theta, **kwargs):
+        raise NotImplementedError()
+    problem = grading.autoencoder_problem()
+    with pytest.raises(grading.GradingError, match="not implemented yet"):
+        grading.check_descent_slope(descent_slope, _buggy, problem)
+    from dataclasses import replace
+    with pytest.raises(ValueError, match="reference"):
+        grading.check_descent_slope(descent_slope, _buggy, replace(problem, reference=None))
+
+
+def test_descent_slope_graded_with_the_reference_fix():
+    """A slope computed through a wrong fix passes with the reference fix (Part 2 pays once)."""
+    namespace = {"np": np, "buggy": _buggy_transposed, "autoencoder_cost": _buggy}
+    exec(textwrap.dedent("""
+        def descent_slope(theta, visible_size, hidden_size, lambda_, data):
+            args = (theta, visible_size, hidden_size, lambda_, data)
+            return -autoencoder_cost(*args)[1] @ buggy(*args)[1]
+    """), namespace)
+    problem = grading.autoencoder_problem()
+    with pytest.raises(grading.GradingError):
+        grading.check_descent_slope(namespace["descent_slope"], _buggy_transposed, problem)
+    graded = grading.with_reference(namespace["descent_slope"], "autoencoder_cost")
+    grading.check_descent_slope(graded, _buggy_transposed, problem)
+
+
+def test_identify_slip_never_guesses():
+    from ufldl_helpers.grading._feedback import _identify_slip
+    expected = np.array([1.0, 2.0])
+    assert _identify_slip(2 * expected, expected, [(2 * expected, "doubled")]) == "doubled"
+    # matches the right value: no slip
+    assert _identify_slip(expected, expected, [(expected * (1 + 1e-9), "same")]) is None
+    # two slips with the same value and different messages: ambiguous, none is named
+    assert _identify_slip(2 * expected, expected, [(2 * expected, "a"),
+                                                   (2 * expected, "b")]) is None
+    # a slip that makes no difference on this problem is never named
+    assert _identify_slip(expected * (1 + 1e-7), expected, [(expected, "no-op")]) is None
+    # near a slip, but not to the tolerance: not named
+    assert _identify_slip(2.001 * expected, expected, [(2 * expected, "doubled")]) is None
+    assert _identify_slip(np.array([np.nan, 1.0]), expected, [(2 * expected, "x")]) is None
+    assert _identify_slip("text", expected, [(2 * expected, "x")]) is None
+    assert _identify_slip(np.ones(3), expected, [(np.ones(3), "shape")]) == "shape"
+
+
+# --- the student's own check, reported in one line (backprop's last cell) ------------------
+
+def _reference_network(theta, layer_sizes, X, Y, lambda_):
+    return grading.two_layer_problem().reference(theta, layer_sizes, X, Y, lambda_)
+
+
+def test_report_gradient_check(capsys):
+    grading.report_gradient_check(_student_check, _reference_network)
+    out = capsys.readouterr().out
+    assert out.startswith("relative error of your backpropagation: ") and "(correct)" in out
+
+    def halved(theta, **kwargs):
+        cost, grad = _reference_network(theta, **kwargs)
+        return cost, grad / 2
+    grading.report_gradient_check(_student_check, halved)
+    assert "(wrong:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("check", "fragment"), [
+    (lambda cost_and_grad, theta, epsilon=1e-4: 1 / 0, "raised ZeroDivisionError: division by"),
+    (lambda cost_and_grad, theta, epsilon=1e-4: np.ones(2), "must return one real number"),
+    (lambda cost_and_grad, theta, epsilon=1e-4: cost_and_grad(theta[:3]), "raised"),
+])
+def test_report_gradient_check_problems_in_one_line(capsys, check, fragment):
+    grading.report_gradient_check(check, _reference_network)
+    out = capsys.readouterr().out
+    assert out.startswith("no relative error: ") and fragment in out
+    assert out.count("\n") == 1 and "Traceback" not in out
+
+
+def test_report_gradient_check_not_implemented(capsys):
+    def gradient_relative_error(cost_and_grad, theta, epsilon=1e-4):
+        raise NotImplementedError()
+    grading.report_gradient_check(gradient_relative_error, _reference_network)
+    out = capsys.readouterr().out
+    assert "gradient_relative_error is not implemented yet" in out and out.count("\n") == 1
+
+
 # --- a gradient check of the student's, graded on known answers ------------------------------
 
 def _student_check(cost_and_grad, theta, epsilon=1e-4):

@@ -9,10 +9,11 @@ gradient doctor (:mod:`ufldl_helpers.gradcheck`) found.
 Every check runs on a small :class:`Problem` (a few dozen parameters), so full central
 differences take milliseconds and a test cell runs in well under a second.
 
-Derivations are graded numerically: :func:`check_output_delta`, :func:`check_hidden_delta` and
-:func:`check_mismatch` compare a formula the student derived with finite differences of the cost
-(UFLDL's per-example delta: column ``i`` of ``delta`` is ``m`` times the derivative of the
-averaged cost with respect to column ``i`` of ``z``; the 1/m sits in the gradient formulas).
+Derivations are graded numerically: :func:`check_output_delta`, :func:`check_hidden_delta`,
+:func:`check_mismatch` and :func:`check_descent_slope` compare a formula the student derived with
+finite differences of the cost (UFLDL's per-example delta: column ``i`` of ``delta`` is ``m``
+times the derivative of the averaged cost with respect to column ``i`` of ``z``; the 1/m sits in
+the gradient formulas).
 When a part calls a function written in an earlier part, :func:`with_reference` grades it with
 the reference version of that function, so one mistake costs points once.
 
@@ -41,9 +42,11 @@ from ufldl_helpers.grading.checks import (
     grade_autoencoder,
     grade_sparse_autoencoder,
     grade_two_layer,
+    report_gradient_check,
 )
 from ufldl_helpers.grading.derivations import (
     DELTA_TOL,
+    check_descent_slope,
     check_hidden_delta,
     check_mismatch,
     check_output_delta,
@@ -67,6 +70,7 @@ __all__ = [
     "autoencoder_problem",
     "check_cost",
     "check_cost_and_grad",
+    "check_descent_slope",
     "check_gradient_relative_error",
     "check_hidden_delta",
     "check_mismatch",
@@ -75,6 +79,7 @@ __all__ = [
     "grade_autoencoder",
     "grade_sparse_autoencoder",
     "grade_two_layer",
+    "report_gradient_check",
     "sparse_autoencoder_problem",
     "two_layer_problem",
     "with_reference",

@@ -8,9 +8,10 @@ import os
 import sysconfig
 import textwrap
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 _WIDTH = 88
 
@@ -129,3 +130,33 @@ def _describe(value) -> str:
     if isinstance(value, (int, float, np.number)):
         return repr(float(value)) if isinstance(value, float | np.floating) else repr(value)
     return f"a {type(value).__name__}"
+
+
+def _identify_slip(answer: ArrayLike, expected: ArrayLike,
+                   slips: Iterable[tuple[ArrayLike, str]], *,
+                   rtol: float = 1e-8) -> str | None:
+    """The message of the one typical slip whose value ``answer`` is, or None.
+
+    Never cries wolf: a slip is named only if ``answer`` matches its value to ``rtol`` (relative,
+    in norm), does not match ``expected``, and no other slip with another message matches too;
+    a slip whose value is within 1e-6 of ``expected`` (it makes no difference on this problem)
+    is never named.
+    """
+    try:
+        answer = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    expected = np.asarray(expected, dtype=float)
+
+    def close(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
+        scale = max(float(np.linalg.norm(b)), np.finfo(float).tiny)
+        return a.shape == b.shape and bool(np.linalg.norm(a - b) <= tol * scale)
+
+    if not np.all(np.isfinite(answer)) or close(answer, expected, rtol):
+        return None
+    named = set()
+    for value, message in slips:
+        value = np.asarray(value, dtype=float)
+        if not close(value, expected, 1e-6) and close(answer, value, rtol):
+            named.add(message)
+    return named.pop() if len(named) == 1 else None

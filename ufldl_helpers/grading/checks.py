@@ -321,3 +321,40 @@ def check_gradient_relative_error(fun: Callable, *, epsilon: float = 1e-4,
             hint = "check the formula: norm of the difference over norm of the sum."
         raise GradingError(f"on a network with {what}, {name} returns {value:.6g}, but the "
                            f"relative error is {expected:.6g}; {hint}")
+
+
+def report_gradient_check(gradient_relative_error: Callable, cost_and_grad: Callable,
+                          problem: Problem | None = None, *, tol: float = GRAD_TOL) -> None:
+    """Print in one line what a student's gradient check says about their own network.
+
+    For the student's own check cell (ungraded): runs ``gradient_relative_error(f, theta)`` with
+    ``f = theta -> cost_and_grad(theta, **problem.kwargs)`` and prints the relative error and a
+    verdict, or, when either function raises or returns something other than one number, the
+    problem in one line (the failing line of the student's cell included), never a traceback.
+
+    Parameters
+    ----------
+    gradient_relative_error : callable
+        ``gradient_relative_error(cost_and_grad, theta) -> float``.
+    cost_and_grad : callable
+        ``cost_and_grad(theta, **problem.kwargs) -> (cost, grad)``.
+    problem : Problem, optional
+        Default: :func:`~ufldl_helpers.grading.two_layer_problem`.
+    tol : float
+        Largest relative error called correct.
+    """
+    problem = problem or two_layer_problem()
+    tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
+    name = getattr(gradient_relative_error, "__name__", "gradient_relative_error")
+    try:
+        error = _guarded(name, gradient_relative_error, problem.bind(cost_and_grad),
+                         problem.theta.copy())
+        if isinstance(error, (bool, np.bool_)) or np.ndim(error) != 0 or not np.isreal(error):
+            raise GradingError(f"{name} must return one real number, got {_describe(error)}.")
+    except GradingError as err:
+        print("no relative error:", " ".join(str(err).split()))
+        return
+    error = float(np.real(error))
+    verdict = ("(correct)" if error <= tol else
+               "(wrong: the gradient check of your cost_and_grad says which block)")
+    print(f"relative error of your backpropagation: {error:.0e}", verdict)

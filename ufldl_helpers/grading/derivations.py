@@ -11,8 +11,18 @@ import numpy as np
 from ufldl_helpers._validation import check_rng, check_scalar
 from ufldl_helpers.activations import sigmoid, softmax
 from ufldl_helpers.gradcheck import numerical_gradient, relative_error
-from ufldl_helpers.grading._feedback import GradingError, _describe, _guarded
-from ufldl_helpers.grading.problems import Problem, _check_size
+from ufldl_helpers.grading._feedback import (
+    GradingError,
+    _describe,
+    _either_version,
+    _guarded,
+    _identify_slip,
+)
+from ufldl_helpers.grading.problems import (
+    Problem,
+    _check_size,
+    _weight_decay_autoencoder,
+)
 
 DELTA_TOL = 1e-8
 """Largest accepted relative error of a derived delta against complex-step derivatives, which
@@ -257,6 +267,65 @@ def check_mismatch(fun: Callable, buggy: Callable, problem: Problem, block: str)
                        f"{hint}")
 
 
+@_either_version
+def check_descent_slope(fun: Callable, posted: Callable, problem: Problem) -> None:
+    """Grade a derived slope: why an optimizer fed a wrong gradient goes astray.
+
+    ``fun(theta, **kwargs)`` must return the directional derivative of the true cost at
+    ``problem.theta`` along the posted steepest-descent direction ``d = -g``, where ``g`` is the
+    gradient ``posted`` returns: ``d/dt J(theta + t d)`` at ``t = 0``, the slope a line search
+    along ``d`` really meets (it believes ``-g . g``). It is compared with central differences
+    of ``t -> J(theta + t d)`` (``J``: ``problem.reference``'s cost) to 1e-6, relative.
+
+    Parameters
+    ----------
+    fun : callable
+        Same signature as ``posted``; returns one real number.
+    posted : callable
+        ``posted(theta, **problem.kwargs) -> (cost, grad)``, with a correct cost.
+    problem : Problem
+        With a ``reference``: the true cost and gradient.
+
+    Raises
+    ------
+    GradingError
+        Naming a typical slip (the sign of ``d``, the posted or the true gradient on both sides,
+        a normalized ``d``) when the value is exactly that slip's, never the value expected.
+    """
+    if problem.reference is None:
+        raise ValueError("problem must have a reference (the true cost and gradient)")
+    name = getattr(fun, "__name__", "descent_slope")
+    theta = problem.theta
+    g = np.asarray(problem.bind(posted)(theta.copy())[1], dtype=float)
+    true_cost_and_grad = problem.bind(problem.reference)
+    norm = float(np.linalg.norm(g))
+    step = 1e-6 / max(norm, 1e-300)  # moves theta by 1e-6: truncation and round-off ~1e-10
+    expected = float(numerical_gradient(lambda t: true_cost_and_grad(theta - t[0] * g)[0],
+                                        np.zeros(1), epsilon=step)[0])
+    yours = _guarded(name, problem.bind(fun), theta.copy())
+    if isinstance(yours, (bool, np.bool_)) or np.ndim(yours) != 0 or not np.isreal(yours):
+        raise GradingError(f"{name} must return one real number (a slope), got "
+                           f"{_describe(yours)}.")
+    yours = float(np.real(yours))
+    if np.isclose(yours, expected, rtol=1e-6, atol=0.0):
+        return
+    true_grad = np.asarray(true_cost_and_grad(theta.copy())[1], dtype=float)
+    slip = _identify_slip(yours, expected, [
+        (-expected, "the sign is wrong: the optimizer steps along d = -g, minus the posted "
+                    "gradient g, not along g."),
+        (-g @ g, "that is the slope the optimizer believes, its own gradient g along its own "
+                 "direction -g. The true slope of J along d needs the true gradient of J."),
+        (-true_grad @ true_grad, "that is the slope along minus the true gradient; the "
+                                 "optimizer moves along minus the posted one, d = -g."),
+        (expected / norm, "that is the slope along the unit vector d / ||d||; the line search "
+                          "moves along d = -g itself, theta + t d."),
+    ], rtol=1e-6)
+    raise GradingError(f"{name} does not return the slope of J along the posted direction: "
+                       + (slip or "differentiate t -> J(theta + t d) at t = 0 by the chain rule, "
+                                  "with d = -g the negative posted gradient and the true "
+                                  "gradient of J."))
+
+
 # --- reference versions of the helpers a later part calls --------------------------------
 
 def _central_differences(cost, theta, epsilon=1e-4):
@@ -267,6 +336,7 @@ _REFERENCES = {
     "output_delta": _softmax_cross_entropy_delta,
     "hidden_delta": _sparse_hidden_delta,
     "numerical_gradient": _central_differences,
+    "autoencoder_cost": _weight_decay_autoencoder,
 }
 
 
@@ -288,7 +358,8 @@ def with_reference(fun: Callable, *names: str) -> Callable:
     fun : callable
         The student's function; returned unchanged if it is not a plain function.
     *names : str
-        Helpers to swap: ``"output_delta"``, ``"hidden_delta"``, ``"numerical_gradient"``.
+        Helpers to swap: ``"output_delta"``, ``"hidden_delta"``, ``"numerical_gradient"``,
+        ``"autoencoder_cost"`` (a weight-decay autoencoder's cost and gradient).
     """
     for name in names:
         if name not in _REFERENCES:
