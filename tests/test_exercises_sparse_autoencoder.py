@@ -102,3 +102,86 @@ def test_delta2_without_beta_is_named():
     p = ex.small_problem()
     d3, d2 = deltas(p, sparsity_scale=1 / p["beta"])
     assert "lacks its weight beta" in ex.check_deltas(d3, d2, p).message
+
+
+def _penalty(W1, b1, X, rho, beta):
+    rho_hat = sigmoid(W1 @ X + b1[:, None]).mean(axis=1)
+    return beta * np.sum(rho * np.log(rho / rho_hat)
+                         + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
+
+
+@pytest.mark.parametrize("penalty", [
+    _penalty,
+    # the same, written differently: kl_divergence of the package, a loop, float32 data
+    lambda W1, b1, X, rho, beta: beta * np.sum(sae.kl_divergence(
+        rho, np.mean(1 / (1 + np.exp(-(W1 @ X + b1[:, None]))), axis=1))),
+    lambda W1, b1, X, rho, beta: sum(
+        beta * (rho * np.log(rho / r) + (1 - rho) * np.log((1 - rho) / (1 - r)))
+        for r in [sigmoid(W1[j] @ X + b1[j]).mean() for j in range(W1.shape[0])]),
+    lambda W1, b1, X, rho, beta: float(_penalty(W1, b1, X, rho, beta)),
+    lambda W1, b1, X, rho, beta: np.array(_penalty(W1, b1, X, rho, beta)),  # 0-d array
+])
+def test_sparsity_penalty_right_forms(penalty):
+    assert ex.check_sparsity_penalty(penalty).status == CORRECT
+
+
+def _kl(p, q):
+    return p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
+
+
+@pytest.mark.parametrize(("penalty", "words"), [
+    # rho_hat averaged over the units (axis 0) instead of over the examples
+    (lambda W1, b1, X, rho, beta: beta * np.sum(_kl(rho, sigmoid(W1 @ X + b1[:, None])
+                                                      .mean(axis=0))), "wrong axis"),
+    # KL(rho_hat || rho) instead of KL(rho || rho_hat)
+    (lambda W1, b1, X, rho, beta: beta * np.sum(_kl(sigmoid(W1 @ X + b1[:, None])
+                                                      .mean(axis=1), rho)), "swapped"),
+    # only the first term of the Bernoulli KL
+    (lambda W1, b1, X, rho, beta: beta * np.sum(
+        rho * np.log(rho / sigmoid(W1 @ X + b1[:, None]).mean(axis=1))), "only its first term"),
+])
+def test_sparsity_penalty_slips_are_named(penalty, words):
+    feedback = ex.check_sparsity_penalty(penalty)
+    assert feedback.status == NOT_YET and words in feedback.message, feedback
+    assert "not the right value" not in feedback.message
+
+
+def test_sparsity_penalty_slips_are_not_named_for_other_wrong_answers():
+    feedback = ex.check_sparsity_penalty(
+        lambda W1, b1, X, rho, beta: 1.01 * _penalty(W1, b1, X, rho, beta))
+    assert feedback.status == NOT_YET
+    for words in ("wrong axis", "swapped", "first term", "m times", "beta"):
+        assert words not in feedback.message
+
+
+@pytest.mark.parametrize(("fun", "words"), [
+    (lambda r, h: np.log(h / r) - np.log((1 - h) / (1 - r)), "arguments swapped"),
+    (lambda r, h: np.log(r / h) - np.log((1 - r) / (1 - h)), "with respect to rho, the target"),
+    (lambda r, h: -r / h, "first term only"),
+])
+def test_kl_grad_slips_are_named(fun, words):
+    feedback = ex.check_kl_grad(fun)
+    assert feedback.status == NOT_YET and words in feedback.message, feedback
+
+
+@pytest.mark.parametrize("fun", [
+    lambda r, h: ((1 - r) * h - r * (1 - h)) / (h * (1 - h)),
+    lambda r, h: (np.asarray(h, dtype=np.float64) - r) / (h - h**2),
+    lambda r, h: np.array([kl_grad(r, x) for x in h]),  # one entry at a time
+])
+def test_kl_grad_equivalent_forms_pass(fun):
+    assert ex.check_kl_grad(fun).status == CORRECT
+
+
+def test_f_prime_slips_in_the_deltas_are_named():
+    p = ex.small_problem()
+    X, a2, a3 = p["X"], p["a2"], p["a3"]
+    d3, d2 = deltas(p)
+    at_a3 = (a3 - X) * sigmoid_grad(a3)
+    assert "f' to a3" in ex.check_deltas(at_a3, d2, p).message
+    assert "lacks the factor f'(z3)" in ex.check_deltas(a3 - X, d2, p).message
+    back = p["W2"].T @ d3 + p["beta"] * kl_grad(p["sparsity_param"], p["rho_hat"])[:, None]
+    assert "f' to a2" in ex.check_deltas(d3, back * sigmoid_grad(a2), p).message
+    assert "lacks the factor f'(z2)" in ex.check_deltas(d3, back, p).message
+    # float32 deltas are still right at the check's tolerance
+    assert ex.check_deltas(d3.astype(np.float32), d2.astype(np.float32), p).status == CORRECT

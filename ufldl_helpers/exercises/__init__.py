@@ -34,6 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ufldl_helpers.grading._feedback import _identify_slip as identify_slip
+
 __all__ = [
     "CORRECT",
     "NOT_ATTEMPTED",
@@ -43,6 +45,7 @@ __all__ = [
     "check_choice",
     "check_number",
     "correct",
+    "identify_slip",
     "is_placeholder",
     "not_attempted",
     "not_yet",

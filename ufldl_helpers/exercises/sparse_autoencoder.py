@@ -13,10 +13,12 @@ from collections.abc import Callable
 import numpy as np
 
 from ufldl_helpers import sparse_autoencoder as sae
+from ufldl_helpers.activations import sigmoid_grad
 from ufldl_helpers.exercises import (
     check_array,
     check_choice,
     correct,
+    identify_slip,
     is_placeholder,
     not_attempted,
     not_yet,
@@ -75,6 +77,24 @@ def check_dominant_term(prediction, theta, data, *, lambda_: float = 1e-4,
         why=f"{biggest!r} is the largest term at initialization; the next cell shows by how much.")
 
 
+def _kl_grad_slip(value: np.ndarray, expected: np.ndarray, rho: float,
+                  rho_hat: np.ndarray) -> str | None:
+    """Name a typical slip in Exercise 6.3's derivative, or None."""
+    return identify_slip(value, expected, [
+        (sae.kl_divergence(rho, rho_hat),
+         "kl_grad returns KL itself, not its derivative with respect to rho_hat."),
+        (np.log(rho_hat / rho) - np.log((1 - rho_hat) / (1 - rho)),
+         "kl_grad differentiates KL(rho_hat || rho), the arguments swapped: the penalty is "
+         "KL(rho || rho_hat), the target rho first."),
+        (np.log(rho / rho_hat) - np.log((1 - rho) / (1 - rho_hat)),
+         "kl_grad differentiates with respect to rho, the target; the penalty changes through "
+         "rho_hat, so differentiate with respect to rho_hat."),
+        (-rho / rho_hat,
+         "kl_grad has the derivative of KL's first term only: the term with 1 - rho and "
+         "1 - rho_hat depends on rho_hat too."),
+    ])
+
+
 def check_kl_grad(kl_grad: Callable):
     """Exercise 6.3: the derivative of KL(rho || rho_hat) with respect to rho_hat.
 
@@ -92,11 +112,8 @@ def check_kl_grad(kl_grad: Callable):
         feedback = check_array("6.3", value, sae.kl_divergence_grad(rho, rho_hat),
                                name=f"kl_grad({rho}, rho_hat)", rtol=1e-8)
         if not feedback.correct:
-            if np.shape(value) == rho_hat.shape and np.allclose(
-                    value, sae.kl_divergence(rho, rho_hat)):
-                return not_yet("6.3", "kl_grad returns KL itself, not its derivative with "
-                                      "respect to rho_hat.")
-            return feedback
+            slip = _kl_grad_slip(value, sae.kl_divergence_grad(rho, rho_hat), rho, rho_hat)
+            return not_yet("6.3", slip) if slip else feedback
     return correct("6.3", "kl_grad matches the derivative of KL(rho || rho_hat) for rho = "
                           "0.01, 0.1 and 0.5 and rho_hat from 0.001 to 0.9.")
 
@@ -161,12 +178,31 @@ def check_deltas(delta3, delta2, problem: dict):
         if np.allclose(-delta3 @ a2.T / m + lam * problem["W2"], ref["W2"]):
             return not_yet("6.4", "delta3 has the wrong sign: the derivative of "
                                   "(1/2)||a3 - x||^2 with respect to a3 is a3 - x.")
-        return w2
+        error = problem["a3"] - X
+        slip = identify_slip(W2grad, ref["W2"], [
+            (wrong @ a2.T / m + lam * problem["W2"], message) for wrong, message in (
+                (error * sigmoid_grad(problem["a3"]),
+                 "delta3 applies f' to a3: f' takes the pre-activation z3, and "
+                 "f'(z3) = a3 (1 - a3) for the sigmoid."),
+                (error, "delta3 lacks the factor f'(z3): the output unit's sigmoid is part of "
+                        "the chain from z3 to the error."))])
+        return not_yet("6.4", slip) if slip else w2
     W1grad = delta2 @ X.T / m + lam * problem["W1"]
     w1 = check_array("6.4", W1grad, ref["W1"], name="W1grad from your delta2")
     if w1.correct:
         return correct("6.4", "delta3 and delta2 give the gradient of sparse_autoencoder_cost "
                               "for W2 and W1 (relative error < 1e-7).")
+    rho, beta = problem["sparsity_param"], problem["beta"]
+    back = (problem["W2"].T @ delta3
+            + beta * sae.kl_divergence_grad(rho, problem["rho_hat"])[:, None])
+    slip = identify_slip(W1grad, ref["W1"], [
+        (wrong @ X.T / m + lam * problem["W1"], message) for wrong, message in (
+            (back * sigmoid_grad(a2), "delta3 is right; delta2 applies f' to a2: f' takes the "
+                                      "pre-activation z2, and f'(z2) = a2 (1 - a2)."),
+            (back, "delta3 is right; delta2 lacks the factor f'(z2) of the hidden units: "
+                   "the sparsity term's too."))])
+    if slip:
+        return not_yet("6.4", slip)
     sparsity = ref["W1"] - _blocks(problem, 0.0)["W1"]
     off = W1grad - ref["W1"]
     scale = float(np.vdot(off, sparsity) / np.vdot(sparsity, sparsity))
@@ -182,6 +218,32 @@ def check_deltas(delta3, delta2, problem: dict):
                    "every column unscaled).")
     return not_yet("6.4", "delta3 is right (W2grad matches); delta2 is not: "
                           + w1.message.replace("W1grad from your delta2", "W1grad"))
+
+
+def _kl(p: np.ndarray | float, q: np.ndarray | float) -> np.ndarray:
+    """KL(p || q) of Bernoulli variables, elementwise: the sparsity penalty's per-unit term."""
+    return p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
+
+
+def _sparsity_penalty_slip(value: float, expected: float, a2: np.ndarray, rho: float,
+                           beta: float) -> str | None:
+    """Name a typical slip in Exercise 6.2's penalty (``a2``: hidden activations, (h, m))."""
+    rho_hat, over_units = a2.mean(axis=1), a2.mean(axis=0)
+    return identify_slip(value, expected, [
+        (a2.shape[1] * expected,
+         "your penalty is m times too large: rho_hat is the *average* activation over the "
+         "examples."),
+        (expected / beta, "your penalty lacks the weight beta of the sparsity term."),
+        (beta * np.sum(_kl(rho, over_units)),
+         "rho_hat is averaged over the wrong axis: it must hold one average per hidden unit, "
+         "over the m examples (the columns), not one per example over the units."),
+        (beta * np.sum(_kl(rho_hat, rho)),
+         "the arguments of KL are swapped: the penalty is KL(rho || rho_hat_j), the target "
+         "rho first, and KL is not symmetric."),
+        (beta * np.sum(rho * np.log(rho / rho_hat)),
+         "your KL has only its first term: the KL divergence of two Bernoulli variables also "
+         "has the term for 'inactive', with 1 - rho and 1 - rho_hat_j."),
+    ])
 
 
 def check_sparsity_penalty(sparsity_penalty: Callable):
@@ -203,12 +265,9 @@ def check_sparsity_penalty(sparsity_penalty: Callable):
         if np.ndim(value) != 0:
             return not_yet("6.2", f"sparsity_penalty must return one number (the sum over "
                                   f"hidden units), got shape {np.shape(value)}.")
-        m = p["X"].shape[1]
-        if np.isclose(value, m * expected, rtol=1e-8):
-            return not_yet("6.2", "your penalty is m times too large: rho_hat is the *average* "
-                                  "activation over the examples.")
-        if np.isclose(value * beta, expected, rtol=1e-8):
-            return not_yet("6.2", "your penalty lacks the weight beta of the sparsity term.")
+        slip = _sparsity_penalty_slip(value, expected, p["a2"], rho, beta)
+        if slip:
+            return not_yet("6.2", slip)
         feedback = check_array("6.2", value, expected, name="sparsity_penalty", rtol=1e-8)
         if not feedback.correct:
             return feedback
