@@ -99,7 +99,7 @@ def test_right_backprop_passes():
 
 
 @pytest.mark.parametrize("slip, words", [("no 1/m", "1/m"), ("no decay", "weight-decay"),
-                                         ("transposed", "shape"),
+                                         ("transposed", "W1grad is transposed"),
                                          ("decayed bias", "biases are never decayed")])
 def test_backprop_slips_are_named(slip, words):
     feedback = ex.check_backprop(lambda *a: _backprop(*a, slip=slip))
@@ -127,3 +127,42 @@ def test_backprop_placeholders_and_errors():
     assert feedback.status == NOT_YET and "ValueError" in feedback.message
     feedback = ex.check_backprop(lambda *a: _backprop(*a)[:3])
     assert feedback.status == NOT_YET and "four arrays" in feedback.message
+
+
+def _backprop_f(W1, b1, W2, b2, X, Y, lambda_, f3="z", f2="z"):
+    """_backprop with the output's and the hidden layer's f' taken at z, at a, or left out."""
+    m = X.shape[1]
+    z2 = W1 @ X + b1[:, None]
+    a2 = sigmoid(z2)
+    z3 = W2 @ a2 + b2[:, None]
+    a3 = sigmoid(z3)
+    at = {"z": (sigmoid_grad(z3), sigmoid_grad(z2)), "a": (sigmoid_grad(a3), sigmoid_grad(a2))}
+    g3 = 1.0 if f3 is None else at[f3][0]
+    delta3 = (a3 - Y) * g3
+    delta2 = (W2.T @ delta3) * at[f2][1]
+    return (delta2 @ X.T / m + lambda_ * W1, delta2.sum(axis=1) / m,
+            delta3 @ a2.T / m + lambda_ * W2, delta3.sum(axis=1) / m)
+
+
+@pytest.mark.parametrize(("f3", "f2", "words"), [
+    ("a", "z", "delta3 applies f' to a3"), ("z", "a", "delta2 applies f' to a2"),
+    ("a", "a", "delta3 applies f' to a3, and delta2 f' to a2"),
+    (None, "z", "delta3 lacks the factor f'(z3)"),
+])
+def test_backprop_f_prime_slips_are_named(f3, f2, words):
+    feedback = ex.check_backprop(lambda *a: _backprop_f(*a, f3=f3, f2=f2))
+    assert feedback.status == NOT_YET and words in feedback.message, feedback
+
+
+def test_backprop_equivalent_forms_pass():
+    assert ex.check_backprop(_backprop_f).status == CORRECT
+
+    def einsum_form(W1, b1, W2, b2, X, Y, lambda_):
+        m = X.shape[1]
+        a2 = 1 / (1 + np.exp(-(np.einsum("hi,im->hm", W1, X) + b1[:, None])))
+        a3 = 1 / (1 + np.exp(-(W2 @ a2 + b2[:, None])))
+        delta3 = (a3 - Y) * (a3 - a3**2)
+        delta2 = np.einsum("oh,om->hm", W2, delta3) * (a2 - a2**2)
+        return ((X @ delta2.T).T / m + lambda_ * W1, delta2.mean(axis=1),
+                np.einsum("om,hm->oh", delta3, a2) / m + lambda_ * W2, delta3.mean(axis=1))
+    assert ex.check_backprop(einsum_form).status == CORRECT

@@ -25,6 +25,7 @@ from ufldl_helpers.exercises import (
     check_array,
     check_choice,
     correct,
+    identify_slip,
     is_placeholder,
     not_attempted,
     not_yet,
@@ -227,6 +228,9 @@ def _student_gradients(fun, P, X, Y, lambda_):
 def _block_slip(name, answer, expected, param, m, lambda_) -> str | None:
     """Name a typical slip in one gradient block (``param`` is the block's value), or None."""
     weight = param if name.startswith("W") else None
+    if weight is not None and np.ndim(answer) == 2 and _matches(np.transpose(answer), expected):
+        return (f"{name} is transposed: a gradient has its weight's shape, (units out, units "
+                "in), so the delta of the layer above comes first: delta @ a.T.")
     if _matches(answer, expected * m) or (weight is not None and
                                           _matches(answer, (expected - lambda_ * weight) * m
                                                    + lambda_ * weight)):
@@ -242,6 +246,40 @@ def _block_slip(name, answer, expected, param, m, lambda_) -> str | None:
     if _matches(answer, expected - lambda_ * weight + lambda_ * weight / m):
         return f"{name}: the weight-decay term is divided by m, but lambda_/2 ||W||^2 is not."
     return None
+
+
+def _derivative_slips(P: dict, X: np.ndarray, Y: np.ndarray,
+                      lambda_: float) -> dict[str, list[tuple[np.ndarray, str]]]:
+    """Exercise 1.3's four gradients as they come out when f' is misplaced, per block name.
+
+    Sigmoid units, squared error: the right delta3 is (a3 - Y) f'(z3), delta2 is
+    (W2.T delta3) f'(z2). The slips apply f' to the activation (f'(a) instead of f'(z)) or leave
+    the output's f' out.
+    """
+    m = X.shape[1]
+    z2 = P["W1"] @ X + P["b1"][:, None]
+    a2 = sigmoid(z2)
+    z3 = P["W2"] @ a2 + P["b2"][:, None]
+    a3 = sigmoid(z3)
+    variants = {
+        "delta3 applies f' to a3, and delta2 f' to a2: f' takes the pre-activations, "
+        "f'(z) = a (1 - a) for the sigmoid.": (sigmoid_grad(a3), sigmoid_grad(a2)),
+        "delta3 applies f' to a3: f' takes the pre-activation z3, "
+        "f'(z3) = a3 (1 - a3) for the sigmoid.": (sigmoid_grad(a3), sigmoid_grad(z2)),
+        "delta2 applies f' to a2: f' takes the pre-activation z2, "
+        "f'(z2) = a2 (1 - a2) for the sigmoid.": (sigmoid_grad(z3), sigmoid_grad(a2)),
+        "delta3 lacks the factor f'(z3): the squared error is taken of a3 = f(z3), so the chain "
+        "from z3 passes through the output's sigmoid.": (1.0, sigmoid_grad(z2)),
+    }
+    slips: dict[str, list[tuple[np.ndarray, str]]] = {name: [] for name in _GRAD_NAMES}
+    for message, (f3, f2) in variants.items():
+        delta3 = (a3 - Y) * f3
+        delta2 = (P["W2"].T @ delta3) * f2
+        grads = (delta2 @ X.T / m + lambda_ * P["W1"], delta2.sum(axis=1) / m,
+                 delta3 @ a2.T / m + lambda_ * P["W2"], delta3.sum(axis=1) / m)
+        for name, grad in zip(_GRAD_NAMES, grads, strict=True):
+            slips[name].append((grad, message))
+    return slips
 
 
 def check_backprop(backprop) -> Feedback:
@@ -276,7 +314,9 @@ def check_backprop(backprop) -> Feedback:
             feedback = check_array("1.3", got[name], G[block], name=name)
             if feedback.correct:
                 continue
-            slip = _block_slip(name, got[name], G[block], P[block], m, lambda_)
+            slip = (_block_slip(name, got[name], G[block], P[block], m, lambda_)
+                    or identify_slip(got[name], G[block],
+                                     _derivative_slips(P, X, Y, lambda_)[name]))
             example = "one example" if m == 1 else f"{m} examples"
             return not_yet("1.3", f"with {example}: {slip or feedback.message}")
     return correct("1.3", "all four gradients match mlp_cost_and_grad (to 1e-07, relative) "
