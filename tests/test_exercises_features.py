@@ -58,3 +58,21 @@ def test_reconstruction_error_averaged_over_pixels_too():
         return 0.5 * np.mean((sae.reconstruct(theta, X) - X) ** 2)
 
     assert "6 times too small" in ex.check_reconstruction_error(over_everything, theta, X).message
+    plain_mean = ex.check_reconstruction_error(
+        lambda t, X: np.mean((sae.reconstruct(t, X) - X) ** 2), theta, X)
+    assert "averages over the pixels too and has no 1/2" in plain_mean.message
+
+
+def test_reconstruction_error_equivalent_forms_pass():
+    theta = sae.initialize_parameters(3, 6, rng=0)
+    X = np.random.default_rng(1).uniform(0.1, 0.9, size=(6, 7))
+    forms = [
+        lambda t, X: 0.5 * np.mean(np.sum((sae.reconstruct(t, X) - X) ** 2, axis=0)),
+        lambda t, X: np.linalg.norm(sae.reconstruct(t, X) - X) ** 2 / (2 * X.shape[1]),
+        lambda t, X: float(np.float32(0.5 * np.sum((sae.reconstruct(t, X) - X) ** 2)
+                                      / X.shape[1])),  # rounded to float32: 7 digits
+        lambda t, X: np.array(0.5 * np.einsum("ij,ij->", sae.reconstruct(t, X) - X,
+                                              sae.reconstruct(t, X) - X) / X.shape[1]),
+    ]
+    for form in forms:
+        assert ex.check_reconstruction_error(form, theta, X).correct

@@ -221,6 +221,9 @@ def _in_place(cost, theta, epsilon):
     (_in_place, "changed theta"),
     (lambda cost, theta, epsilon: _central(cost, theta, epsilon)[:3], "one partial derivative"),
     (lambda cost, theta, epsilon: _central(cost, theta, epsilon) + 1e-3, "perturb one entry"),
+    (lambda cost, theta, epsilon: np.full(theta.shape, (cost(theta + epsilon)
+                                                        - cost(theta - epsilon)) / (2 * epsilon)),
+     "all coordinates at once"),
 ])
 def test_numerical_gradient_mistakes(fun, fragment):
     with pytest.raises(grading.GradingError) as info:
@@ -580,6 +583,13 @@ def test_report_gradient_check_not_implemented(capsys):
 
 # --- a gradient check of the student's, graded on known answers ------------------------------
 
+def _relative(cost_and_grad, theta, epsilon, denominator):
+    """||n - a|| / denominator(n, a): UFLDL's relative error with another denominator."""
+    n = numerical_gradient(lambda t: cost_and_grad(t)[0], theta, epsilon=epsilon)
+    a = cost_and_grad(theta)[1]
+    return float(np.linalg.norm(n - a) / denominator(n, a))
+
+
 def _student_check(cost_and_grad, theta, epsilon=1e-4):
     n = numerical_gradient(lambda t: cost_and_grad(t)[0], theta, epsilon=epsilon)
     a = cost_and_grad(theta)[1]
@@ -603,6 +613,15 @@ def test_gradient_relative_error_correct():
     (lambda f, theta, epsilon: 2 * _student_check(f, theta, epsilon), "norm of the difference"),
     (lambda f, theta, epsilon: min(_student_check(f, theta, epsilon), 1e-9),
      "would pass this broken gradient"),
+    (lambda f, theta, epsilon: _relative(f, theta, epsilon, lambda n, a: np.linalg.norm(n)),
+     "norm of the numerical gradient alone"),
+    (lambda f, theta, epsilon: _relative(f, theta, epsilon, lambda n, a: np.linalg.norm(a)),
+     "norm of the analytic gradient alone"),
+    (lambda f, theta, epsilon: _relative(
+        f, theta, epsilon, lambda n, a: np.linalg.norm(n) + np.linalg.norm(a)),
+     "the sum of the norms"),
+    (lambda f, theta, epsilon: _relative(f, theta, epsilon, lambda n, a: 1.0),
+     "the norm of the difference alone"),
 ])
 def test_gradient_relative_error_mistakes(fun, fragment):
     with pytest.raises(grading.GradingError) as info:

@@ -11,6 +11,7 @@ from ufldl_helpers.exercises import (
     check_array,
     check_choice,
     correct,
+    identify_slip,
     is_placeholder,
     not_attempted,
     not_yet,
@@ -95,14 +96,18 @@ def check_reconstruction_error(reconstruction_error: Callable, theta, X):
     if np.ndim(value) != 0:
         return not_yet("7.2", f"reconstruction_error must return one number, got shape "
                               f"{np.shape(value)}.")
-    if np.isclose(value, 2 * expected, rtol=1e-6):
-        return not_yet("7.2", "your error is twice the cost's: the cost has a factor 1/2.")
-    m = X.shape[1]
-    if np.isclose(value * X.shape[0], expected, rtol=1e-6):
-        return not_yet("7.2", f"your error is {X.shape[0]} times too small: average over the "
-                              "examples only, and sum over the pixels.")
-    if np.isclose(value, m * expected, rtol=1e-6):
-        return not_yet("7.2", "your error is m times the cost's: average over the examples.")
+    n, m = X.shape
+    slip = identify_slip(value, expected, [
+        (2 * expected, "your error is twice the cost's: the cost has a factor 1/2."),
+        (expected / n, f"your error is {n} times too small: average over the examples only, "
+                       "and sum over the pixels."),
+        (2 * expected / n, "your error averages over the pixels too and has no 1/2: the cost "
+                           "is (1/2)||a3 - x||^2, summed over the pixels, averaged over the "
+                           "examples."),
+        (m * expected, "your error is m times the cost's: average over the examples."),
+    ], rtol=1e-6)
+    if slip:
+        return not_yet("7.2", slip)
     feedback = check_array("7.2", value, expected, name="reconstruction_error", rtol=1e-6)
     if feedback.correct:
         return correct("7.2", f"the average reconstruction error is {float(value):.3g}, the "

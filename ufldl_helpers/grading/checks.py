@@ -15,6 +15,7 @@ from ufldl_helpers.grading._feedback import (
     _describe,
     _either_version,
     _guarded,
+    _identify_slip,
 )
 from ufldl_helpers.grading.problems import (
     COST_RTOL,
@@ -234,6 +235,13 @@ def check_numerical_gradient(fun: Callable, *, rng=None) -> None:
                 "whose error is O(eps^2).")
     elif np.allclose(estimate, 2 * expected, rtol=1e-8):
         hint = "it is twice the central difference: divide by 2 * epsilon, not epsilon."
+    elif hint := _identify_slip(estimate, expected, [(
+            np.full(theta.shape, (_cubic(theta + epsilon) - _cubic(theta - epsilon))
+                    / (2 * epsilon)),
+            "every entry is the same number, the slope along all coordinates at once: "
+            "perturb one entry of theta at a time (theta + epsilon e_i, e_i the i-th unit "
+            "vector).")]):
+        pass
     else:
         worst = int(np.argmax(np.abs(estimate - expected)))
         hint = (f"entry {worst} is {estimate[worst]:.6g}, expected {expected[worst]:.6g}; "
@@ -313,12 +321,26 @@ def check_gradient_relative_error(fun: Callable, *, epsilon: float = 1e-4,
         value = run(buggy)
         if np.isclose(value, expected, rtol=1e-6, atol=0.0):
             continue
+        norm = np.linalg.norm
+        difference = norm(numerical - analytic)
         if value <= tol:
             hint = ("so your check would pass this broken gradient: do you compare the "
                     "analytic gradient returned by cost_and_grad with the numerical gradient "
                     "of its cost?")
         else:
-            hint = "check the formula: norm of the difference over norm of the sum."
+            hint = _identify_slip(value, expected, [
+                (difference / norm(numerical), "you divide by the norm of the numerical "
+                                               "gradient alone; UFLDL divides by the norm of "
+                                               "the sum, ||n + a||."),
+                (difference / norm(analytic), "you divide by the norm of the analytic gradient "
+                                              "alone; UFLDL divides by the norm of the sum, "
+                                              "||n + a||."),
+                (difference / (norm(numerical) + norm(analytic)),
+                 "you divide by ||n|| + ||a||, the sum of the norms; UFLDL divides by the norm "
+                 "of the sum, ||n + a||."),
+                (difference, "you return the norm of the difference alone: divide it by the "
+                             "norm of the sum, ||n + a||, to make it relative."),
+            ], rtol=1e-6) or "check the formula: norm of the difference over norm of the sum."
         raise GradingError(f"on a network with {what}, {name} returns {value:.6g}, but the "
                            f"relative error is {expected:.6g}; {hint}")
 
