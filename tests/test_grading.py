@@ -341,6 +341,8 @@ def test_output_delta_correct_forms_pass(fun, rng):
     (lambda a3, Y: Y - a3, "wrong sign"),
     (lambda a3, Y: 2 * (a3 - Y), "2 times the right one"),
     (lambda a3, Y: (a3 - Y) * a3 * (1 - a3), "the softmax makes every a3[k,i] depend"),
+    (lambda a3, Y: (a3 - Y) * a3 * (1 - a3), "like an elementwise sigmoid"),
+    (lambda a3, Y: -Y / a3, "with respect to a3, not z3"),
     (lambda a3, Y: (a3 - Y)[:, :1], "shape (4, 5)"),
     (lambda a3, Y: a3 - Y.T, "output_delta raised ValueError"),
 ])
@@ -353,9 +355,13 @@ def test_output_delta_mistakes(fun, fragment):
     assert "raised" in message or "a3 - Y" not in message  # never the answer
 
 
-def _hidden_delta(W2, delta3, a2, sparsity_param, beta, *, scale=1.0, f_prime=True):
+def _hidden_delta(W2, delta3, a2, sparsity_param, beta, *, scale=1.0, f_prime=True, kl=None):
     rho, rho_hat = sparsity_param, a2.mean(axis=1)
     sparsity = scale * beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
+    if kl == "swapped":  # the derivative of KL(rho_hat || rho)
+        sparsity = beta * (np.log(rho_hat / rho) - np.log((1 - rho_hat) / (1 - rho)))
+    elif kl == "first term":
+        sparsity = beta * (-rho / rho_hat)
     if not f_prime:
         return (W2.T @ delta3) * a2 * (1 - a2) + sparsity[:, None]
     return (W2.T @ delta3 + sparsity[:, None]) * a2 * (1 - a2)
@@ -385,6 +391,8 @@ def test_hidden_delta_correct_forms_pass(fun, kwargs):
     ({"scale": 0.2}, "That part is 1/m = 1/5 times the right one"),
     ({"scale": -1.0}, "That part has the wrong sign"),
     ({"f_prime": False}, "That part lacks the factor f'(z2)"),
+    ({"kl": "swapped"}, "the arguments swapped"),
+    ({"kl": "first term"}, "KL's first term only"),
 ])
 def test_hidden_delta_mistakes_in_the_sparsity_part(mistake, fragment):
     def hidden_delta(*args):

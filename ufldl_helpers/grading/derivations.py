@@ -115,6 +115,17 @@ def check_output_delta(fun: Callable, *, n_out: int = 4, m: int = 5, rng=None) -
     c = _ratio(yours, expected)
     if c is not None:
         raise GradingError(_factor_hint(f"the delta3 returned by {name}", c, m))
+    slip = _identify_slip(yours, expected, [
+        (-Y / a3, "it is the derivative of the loss with respect to a3, not z3: the chain rule "
+                  "goes on through the softmax a3 = softmax(z3)."),
+        ((a3 - Y) * a3 * (1 - a3), "it treats the softmax like an elementwise sigmoid, "
+                                   "a3 (1 - a3): the softmax makes every a3[k,i] depend on "
+                                   "every z3[j,i], and the cross-entropy's derivative "
+                                   "simplifies with it."),
+    ])
+    if slip:
+        raise GradingError(f"the delta3 returned by {name} is not the derivative of each "
+                           f"example's loss with respect to z3: {slip}")
     raise GradingError(
         f"the delta3 returned by {name} is not the derivative of each example's loss with "
         f"respect to z3 ({_worst(yours, expected)}). Differentiate -sum_k Y[k,i] log a3[k,i] "
@@ -200,6 +211,7 @@ def check_hidden_delta(fun: Callable, *, visible_size: int = 6, hidden_size: int
             f"delta3 through W2 and the hidden sigmoid first."
         )
     sparsity_part, yours_sparsity = expected - error_part, yours - yours_error_part
+    rho_hat = a2.mean(axis=1)
     lines = [f"the delta2 returned by {name} is right with beta=0 (squared error only) and goes "
              f"wrong in the sparsity penalty's part (delta2 with beta={beta:g} minus delta2 "
              f"with beta=0)."]
@@ -213,6 +225,14 @@ def check_hidden_delta(fun: Callable, *, visible_size: int = 6, hidden_size: int
     elif _matches(yours_sparsity * f_prime, sparsity_part, 1e-6):
         lines.append("That part lacks the factor f'(z2) = a2 * (1 - a2): the penalty reaches z2 "
                      "through the sigmoid too.")
+    elif slip := _identify_slip(yours_sparsity, sparsity_part, [
+            (beta * (np.log(rho_hat / rho) - np.log((1 - rho_hat) / (1 - rho)))[:, None]
+             * f_prime, "That part differentiates KL(rho_hat_j || rho), the arguments swapped: "
+                        "the penalty is KL(rho || rho_hat_j), the target rho first."),
+            (beta * (-rho / rho_hat)[:, None] * f_prime,
+             "That part has the derivative of KL's first term only: the term with 1 - rho and "
+             "1 - rho_hat_j depends on rho_hat_j too.")], rtol=1e-6):
+        lines.append(slip)
     else:
         lines.append(f"In that part, {_worst(yours_sparsity, sparsity_part)}. Differentiate "
                      f"beta * KL(rho || rho_hat_j) with respect to rho_hat_j, then rho_hat_j "
