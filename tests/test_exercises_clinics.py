@@ -96,6 +96,22 @@ def test_3_3_fixed_gradients_right_in_two_forms():
     assert status(ex.check_fixed_gradients(with_einsum)) == CORRECT
 
 
+@pytest.mark.parametrize(("hidden", "output", "words"), [
+    (False, True, "error_1 lacks the hidden sigmoid's derivative"),
+    (True, False, "error_0 lacks the output sigmoid's derivative"),
+])
+def test_3_3_missing_sigmoid_derivative_is_named(hidden, output, words):
+    def fixed_gradients(x, encoder, decoder):
+        a = sigmoid(x @ encoder)
+        z = sigmoid(a @ decoder)
+        e0 = (z - x) * (z * (1 - z) if output else 1)
+        e1 = (e0 @ decoder.T) * (a * (1 - a) if hidden else 1)
+        return x.T @ e1, a.T @ e0
+
+    feedback = ex.check_fixed_gradients(fixed_gradients)
+    assert status(feedback) == NOT_YET and words in feedback.message, feedback
+
+
 def test_3_3_fixed_gradients_names_the_posted_bugs():
     assert status(ex.check_fixed_gradients(...)) == NOT_ATTEMPTED
 

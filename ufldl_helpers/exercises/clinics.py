@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ufldl_helpers.activations import sigmoid
 from ufldl_helpers.case_studies import lbfgsb_iteration_zero as lb
 from ufldl_helpers.case_studies import matlab_autoencoder as ma
 from ufldl_helpers.case_studies import softmax_off_by_1_5 as s
@@ -22,6 +23,7 @@ from ufldl_helpers.exercises import (
     check_choice,
     check_number,
     correct,
+    identify_slip,
     is_placeholder,
     not_attempted,
     not_yet,
@@ -155,6 +157,25 @@ def _recording_shape_errors(fun: Callable, errors: list) -> Callable:
     return call
 
 
+def _derivative_slips(x: np.ndarray, encoder: np.ndarray,
+                      decoder: np.ndarray) -> dict[str, list[tuple[np.ndarray, str]]]:
+    """Exercise 3.3's gradients with a sigmoid's derivative left out, per gradient name."""
+    a = sigmoid(x @ encoder)
+    z = sigmoid(a @ decoder)
+    slips: dict[str, list[tuple[np.ndarray, str]]] = {"gEncoder": [], "gDecoder": []}
+    for error_0, f_a, message in (
+            ((z - x) * z * (1 - z), 1.0,
+             "error_1 lacks the hidden sigmoid's derivative a .* (1 - a): the error passes "
+             "back through the hidden units' sigmoid too."),
+            (z - x, a * (1 - a),
+             "error_0 lacks the output sigmoid's derivative z .* (1 - z), which the posted "
+             "error_0 has: the squared error is taken of z = sigmoid(a * decoder).")):
+        error_1 = (error_0 @ decoder.T) * f_a
+        slips["gEncoder"].append((x.T @ error_1, message))
+        slips["gDecoder"].append((a.T @ error_0, message))
+    return slips
+
+
 def check_fixed_gradients(fixed_gradients: Callable):
     """Exercise 3.3: ``fixed_gradients(x, encoder, decoder) -> (gEncoder, gDecoder)``.
 
@@ -193,7 +214,9 @@ def check_fixed_gradients(fixed_gradients: Callable):
                 return not_yet("3.3", "gEncoder sends the error back through encoder; it came "
                                       "forward through decoder, so it goes back through that "
                                       "matrix, transposed.")
-            return feedback
+            slip = identify_slip(answer, expected, _derivative_slips(x, encoder, decoder)[name],
+                                 rtol=1e-9)
+            return not_yet("3.3", slip) if slip else feedback
     return correct("3.3", "both gradients have their parameters' shapes and match the fixed "
                           "backprop for one image and for a batch of three.")
 
