@@ -65,6 +65,12 @@ def test_central_differences():
     assert forward.status == NOT_YET and "forward differences" in forward.message
     halved = ex.check_central_differences(lambda c, t, e: 2 * _central(c, t, e))
     assert halved.status == NOT_YET and "2 * epsilon" in halved.message
+    at_once = ex.check_central_differences(
+        lambda c, t, e: np.full(t.shape, (c(t + e) - c(t - e)) / (2 * e)))
+    assert at_once.status == NOT_YET and "all coordinates at once" in at_once.message
+    # an equivalent form: one unit vector at a time
+    assert ex.check_central_differences(lambda c, t, e: np.array(
+        [(c(t + e * u) - c(t - e * u)) / (2 * e) for u in np.eye(t.size)])).status == CORRECT
 
     def mutates(cost, theta, epsilon):
         out = _central(cost, theta, epsilon)
