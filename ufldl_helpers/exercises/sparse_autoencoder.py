@@ -199,8 +199,8 @@ def check_deltas(delta3, delta2, problem: dict):
         (wrong @ X.T / m + lam * problem["W1"], message) for wrong, message in (
             (back * sigmoid_grad(a2), "delta3 is right; delta2 applies f' to a2: f' takes the "
                                       "pre-activation z2, and f'(z2) = a2 (1 - a2)."),
-            (back, "delta3 is right; delta2 lacks the factor f'(z2) of the hidden units: "
-                   "the sparsity term's too."))])
+            (back, "delta3 is right; delta2 lacks the factor f'(z2) of the hidden units, "
+                   "which multiplies the backpropagated error and the sparsity term alike."))])
     if slip:
         return not_yet("6.4", slip)
     sparsity = ref["W1"] - _blocks(problem, 0.0)["W1"]
