@@ -748,3 +748,12 @@ def test_correct_functions_always_pass(visible, hidden, m, lambda_, seed):
     two_layer = grading.two_layer_problem((visible, hidden, max(visible, 2)), m,
                                           lambda_=lambda_, rng=seed)
     grading.grade_two_layer(two_layer.reference, two_layer)
+
+
+@settings(max_examples=40, deadline=None)
+@given(visible=st.integers(1, 8), hidden=st.integers(1, 8), m=st.integers(1, 12),
+       lambda_=st.sampled_from([0.0, 1e-4, 0.01, 1.0]), seed=st.integers(0, 2**16))
+def test_correct_descent_slope_always_passes(visible, hidden, m, lambda_, seed):
+    problem = grading.autoencoder_problem(visible, hidden, m, lambda_=lambda_, rng=seed)
+    grading.check_descent_slope(_slope(lambda g, t, cost, theta: -t @ g), _buggy_transposed,
+                                problem)
