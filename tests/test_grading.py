@@ -587,6 +587,7 @@ def test_report_gradient_check_not_implemented(capsys):
     grading.report_gradient_check(gradient_relative_error, _reference_network)
     out = capsys.readouterr().out
     assert "gradient_relative_error is not implemented yet" in out and out.count("\n") == 1
+    assert "test cell" not in out
 
 
 # --- a gradient check of the student's, graded on known answers ------------------------------
