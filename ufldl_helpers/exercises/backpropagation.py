@@ -248,40 +248,6 @@ def _block_slip(name, answer, expected, param, m, lambda_) -> str | None:
     return None
 
 
-def _derivative_slips(P: dict, X: np.ndarray, Y: np.ndarray,
-                      lambda_: float) -> dict[str, list[tuple[np.ndarray, str]]]:
-    """Exercise 1.3's four gradients as they come out when f' is misplaced, per block name.
-
-    Sigmoid units, squared error: the right delta3 is (a3 - Y) f'(z3), delta2 is
-    (W2.T delta3) f'(z2). The slips apply f' to the activation (f'(a) instead of f'(z)) or leave
-    the output's f' out.
-    """
-    m = X.shape[1]
-    z2 = P["W1"] @ X + P["b1"][:, None]
-    a2 = sigmoid(z2)
-    z3 = P["W2"] @ a2 + P["b2"][:, None]
-    a3 = sigmoid(z3)
-    variants = {
-        "delta3 applies f' to a3, and delta2 f' to a2: f' takes the pre-activations, "
-        "f'(z) = a (1 - a) for the sigmoid.": (sigmoid_grad(a3), sigmoid_grad(a2)),
-        "delta3 applies f' to a3: f' takes the pre-activation z3, "
-        "f'(z3) = a3 (1 - a3) for the sigmoid.": (sigmoid_grad(a3), sigmoid_grad(z2)),
-        "delta2 applies f' to a2: f' takes the pre-activation z2, "
-        "f'(z2) = a2 (1 - a2) for the sigmoid.": (sigmoid_grad(z3), sigmoid_grad(a2)),
-        "delta3 lacks the factor f'(z3): the squared error is taken of a3 = f(z3), so the chain "
-        "from z3 passes through the output's sigmoid.": (1.0, sigmoid_grad(z2)),
-    }
-    slips: dict[str, list[tuple[np.ndarray, str]]] = {name: [] for name in _GRAD_NAMES}
-    for message, (f3, f2) in variants.items():
-        delta3 = (a3 - Y) * f3
-        delta2 = (P["W2"].T @ delta3) * f2
-        grads = (delta2 @ X.T / m + lambda_ * P["W1"], delta2.sum(axis=1) / m,
-                 delta3 @ a2.T / m + lambda_ * P["W2"], delta3.sum(axis=1) / m)
-        for name, grad in zip(_GRAD_NAMES, grads, strict=True):
-            slips[name].append((grad, message))
-    return slips
-
-
 def check_backprop(backprop) -> Feedback:
     """Exercise 1.3: a vectorized ``backprop(W1, b1, W2, b2, X, Y, lambda_)``.
 
@@ -321,3 +287,37 @@ def check_backprop(backprop) -> Feedback:
             return not_yet("1.3", f"with {example}: {slip or feedback.message}")
     return correct("1.3", "all four gradients match mlp_cost_and_grad (to 1e-07, relative) "
                           "with 5 examples and with one.")
+
+
+def _derivative_slips(P: dict, X: np.ndarray, Y: np.ndarray,
+                      lambda_: float) -> dict[str, list[tuple[np.ndarray, str]]]:
+    """Exercise 1.3's four gradients as they come out when f' is misplaced, per block name.
+
+    Sigmoid units, squared error: the right delta3 is (a3 - Y) f'(z3), delta2 is
+    (W2.T delta3) f'(z2). The slips apply f' to the activation (f'(a) instead of f'(z)) or leave
+    the output's f' out.
+    """
+    m = X.shape[1]
+    z2 = P["W1"] @ X + P["b1"][:, None]
+    a2 = sigmoid(z2)
+    z3 = P["W2"] @ a2 + P["b2"][:, None]
+    a3 = sigmoid(z3)
+    variants = {
+        "delta3 applies f' to a3, and delta2 f' to a2: f' takes the pre-activations, "
+        "f'(z) = a (1 - a) for the sigmoid.": (sigmoid_grad(a3), sigmoid_grad(a2)),
+        "delta3 applies f' to a3: f' takes the pre-activation z3, "
+        "f'(z3) = a3 (1 - a3) for the sigmoid.": (sigmoid_grad(a3), sigmoid_grad(z2)),
+        "delta2 applies f' to a2: f' takes the pre-activation z2, "
+        "f'(z2) = a2 (1 - a2) for the sigmoid.": (sigmoid_grad(z3), sigmoid_grad(a2)),
+        "delta3 lacks the factor f'(z3): the squared error is taken of a3 = f(z3), so the chain "
+        "from z3 passes through the output's sigmoid.": (1.0, sigmoid_grad(z2)),
+    }
+    slips: dict[str, list[tuple[np.ndarray, str]]] = {name: [] for name in _GRAD_NAMES}
+    for message, (f3, f2) in variants.items():
+        delta3 = (a3 - Y) * f3
+        delta2 = (P["W2"].T @ delta3) * f2
+        grads = (delta2 @ X.T / m + lambda_ * P["W1"], delta2.sum(axis=1) / m,
+                 delta3 @ a2.T / m + lambda_ * P["W2"], delta3.sum(axis=1) / m)
+        for name, grad in zip(_GRAD_NAMES, grads, strict=True):
+            slips[name].append((grad, message))
+    return slips

@@ -157,25 +157,6 @@ def _recording_shape_errors(fun: Callable, errors: list) -> Callable:
     return call
 
 
-def _derivative_slips(x: np.ndarray, encoder: np.ndarray,
-                      decoder: np.ndarray) -> dict[str, list[tuple[np.ndarray, str]]]:
-    """Exercise 3.3's gradients with a sigmoid's derivative left out, per gradient name."""
-    a = sigmoid(x @ encoder)
-    z = sigmoid(a @ decoder)
-    slips: dict[str, list[tuple[np.ndarray, str]]] = {"gEncoder": [], "gDecoder": []}
-    for error_0, f_a, message in (
-            ((z - x) * z * (1 - z), 1.0,
-             "error_1 lacks the hidden sigmoid's derivative a .* (1 - a): the error passes "
-             "back through the hidden units' sigmoid too."),
-            (z - x, a * (1 - a),
-             "error_0 lacks the output sigmoid's derivative z .* (1 - z), which the posted "
-             "error_0 has: the squared error is taken of z = sigmoid(a * decoder).")):
-        error_1 = (error_0 @ decoder.T) * f_a
-        slips["gEncoder"].append((x.T @ error_1, message))
-        slips["gDecoder"].append((a.T @ error_0, message))
-    return slips
-
-
 def check_fixed_gradients(fixed_gradients: Callable):
     """Exercise 3.3: ``fixed_gradients(x, encoder, decoder) -> (gEncoder, gDecoder)``.
 
@@ -461,3 +442,22 @@ def check_categorical_cost(categorical_cost: Callable):
                               "weight-decay term (its sign and its 1/(2m)).")
     return not_yet("5.2", "the cost differs from -(1/m) times the sum over examples and "
                           "classes of Y times log h.")
+
+
+def _derivative_slips(x: np.ndarray, encoder: np.ndarray,
+                      decoder: np.ndarray) -> dict[str, list[tuple[np.ndarray, str]]]:
+    """Exercise 3.3's gradients with a sigmoid's derivative left out, per gradient name."""
+    a = sigmoid(x @ encoder)
+    z = sigmoid(a @ decoder)
+    slips: dict[str, list[tuple[np.ndarray, str]]] = {"gEncoder": [], "gDecoder": []}
+    for error_0, f_a, message in (
+            ((z - x) * z * (1 - z), 1.0,
+             "error_1 lacks the hidden sigmoid's derivative a .* (1 - a): the error passes "
+             "back through the hidden units' sigmoid too."),
+            (z - x, a * (1 - a),
+             "error_0 lacks the output sigmoid's derivative z .* (1 - z), which the posted "
+             "error_0 has: the squared error is taken of z = sigmoid(a * decoder).")):
+        error_1 = (error_0 @ decoder.T) * f_a
+        slips["gEncoder"].append((x.T @ error_1, message))
+        slips["gDecoder"].append((a.T @ error_0, message))
+    return slips

@@ -77,24 +77,6 @@ def check_dominant_term(prediction, theta, data, *, lambda_: float = 1e-4,
         why=f"{biggest!r} is the largest term at initialization; the next cell shows by how much.")
 
 
-def _kl_grad_slip(value: np.ndarray, expected: np.ndarray, rho: float,
-                  rho_hat: np.ndarray) -> str | None:
-    """Name a typical slip in Exercise 6.3's derivative, or None."""
-    return identify_slip(value, expected, [
-        (sae.kl_divergence(rho, rho_hat),
-         "kl_grad returns KL itself, not its derivative with respect to rho_hat."),
-        (np.log(rho_hat / rho) - np.log((1 - rho_hat) / (1 - rho)),
-         "kl_grad differentiates KL(rho_hat || rho), the arguments swapped: the penalty is "
-         "KL(rho || rho_hat), the target rho first."),
-        (np.log(rho / rho_hat) - np.log((1 - rho) / (1 - rho_hat)),
-         "kl_grad differentiates with respect to rho, the target; the penalty changes through "
-         "rho_hat, so differentiate with respect to rho_hat."),
-        (-rho / rho_hat,
-         "kl_grad has the derivative of KL's first term only: the term with 1 - rho and "
-         "1 - rho_hat depends on rho_hat too."),
-    ])
-
-
 def check_kl_grad(kl_grad: Callable):
     """Exercise 6.3: the derivative of KL(rho || rho_hat) with respect to rho_hat.
 
@@ -220,32 +202,6 @@ def check_deltas(delta3, delta2, problem: dict):
                           + w1.message.replace("W1grad from your delta2", "W1grad"))
 
 
-def _kl(p: np.ndarray | float, q: np.ndarray | float) -> np.ndarray:
-    """KL(p || q) of Bernoulli variables, elementwise: the sparsity penalty's per-unit term."""
-    return p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
-
-
-def _sparsity_penalty_slip(value: float, expected: float, a2: np.ndarray, rho: float,
-                           beta: float) -> str | None:
-    """Name a typical slip in Exercise 6.2's penalty (``a2``: hidden activations, (h, m))."""
-    rho_hat, over_units = a2.mean(axis=1), a2.mean(axis=0)
-    return identify_slip(value, expected, [
-        (a2.shape[1] * expected,
-         "your penalty is m times too large: rho_hat is the *average* activation over the "
-         "examples."),
-        (expected / beta, "your penalty lacks the weight beta of the sparsity term."),
-        (beta * np.sum(_kl(rho, over_units)),
-         "rho_hat is averaged over the wrong axis: it must hold one average per hidden unit, "
-         "over the m examples (the columns), not one per example over the units."),
-        (beta * np.sum(_kl(rho_hat, rho)),
-         "the arguments of KL are swapped: the penalty is KL(rho || rho_hat_j), the target "
-         "rho first, and KL is not symmetric."),
-        (beta * np.sum(rho * np.log(rho / rho_hat)),
-         "your KL has only its first term: the KL divergence of two Bernoulli variables also "
-         "has the term for 'inactive', with 1 - rho and 1 - rho_hat_j."),
-    ])
-
-
 def check_sparsity_penalty(sparsity_penalty: Callable):
     """Exercise 6.2: ``sparsity_penalty(W1, b1, X, rho, beta)`` = beta * sum_j KL(rho || rho_hat_j).
 
@@ -273,3 +229,47 @@ def check_sparsity_penalty(sparsity_penalty: Callable):
             return feedback
     return correct("6.2", "sparsity_penalty equals the sparsity term of sparse_autoencoder_cost "
                           "on two problems.")
+
+
+def _kl_grad_slip(value: np.ndarray, expected: np.ndarray, rho: float,
+                  rho_hat: np.ndarray) -> str | None:
+    """Name a typical slip in Exercise 6.3's derivative, or None."""
+    return identify_slip(value, expected, [
+        (sae.kl_divergence(rho, rho_hat),
+         "kl_grad returns KL itself, not its derivative with respect to rho_hat."),
+        (np.log(rho_hat / rho) - np.log((1 - rho_hat) / (1 - rho)),
+         "kl_grad differentiates KL(rho_hat || rho), the arguments swapped: the penalty is "
+         "KL(rho || rho_hat), the target rho first."),
+        (np.log(rho / rho_hat) - np.log((1 - rho) / (1 - rho_hat)),
+         "kl_grad differentiates with respect to rho, the target; the penalty changes through "
+         "rho_hat, so differentiate with respect to rho_hat."),
+        (-rho / rho_hat,
+         "kl_grad has the derivative of KL's first term only: the term with 1 - rho and "
+         "1 - rho_hat depends on rho_hat too."),
+    ])
+
+
+def _kl(p: np.ndarray | float, q: np.ndarray | float) -> np.ndarray:
+    """KL(p || q) of Bernoulli variables, elementwise: the sparsity penalty's per-unit term."""
+    return p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
+
+
+def _sparsity_penalty_slip(value: float, expected: float, a2: np.ndarray, rho: float,
+                           beta: float) -> str | None:
+    """Name a typical slip in Exercise 6.2's penalty (``a2``: hidden activations, (h, m))."""
+    rho_hat, over_units = a2.mean(axis=1), a2.mean(axis=0)
+    return identify_slip(value, expected, [
+        (a2.shape[1] * expected,
+         "your penalty is m times too large: rho_hat is the *average* activation over the "
+         "examples."),
+        (expected / beta, "your penalty lacks the weight beta of the sparsity term."),
+        (beta * np.sum(_kl(rho, over_units)),
+         "rho_hat is averaged over the wrong axis: it must hold one average per hidden unit, "
+         "over the m examples (the columns), not one per example over the units."),
+        (beta * np.sum(_kl(rho_hat, rho)),
+         "the arguments of KL are swapped: the penalty is KL(rho || rho_hat_j), the target "
+         "rho first, and KL is not symmetric."),
+        (beta * np.sum(rho * np.log(rho / rho_hat)),
+         "your KL has only its first term: the KL divergence of two Bernoulli variables also "
+         "has the term for 'inactive', with 1 - rho and 1 - rho_hat_j."),
+    ])

@@ -8,7 +8,7 @@ import os
 import sysconfig
 import textwrap
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -133,7 +133,7 @@ def _describe(value) -> str:
 
 
 def _identify_slip(answer: ArrayLike, expected: ArrayLike,
-                   slips: Iterable[tuple[ArrayLike, str]], *,
+                   slips: list[tuple[ArrayLike, str]], *,
                    rtol: float = 1e-8) -> str | None:
     """The message of the one typical slip whose value ``answer`` is, or None.
 
