@@ -133,9 +133,11 @@ def _describe(value) -> str:
 
 
 def _identify_slip(answer: ArrayLike, expected: ArrayLike,
-                   slips: list[tuple[ArrayLike, str]], *,
+                   slips: list, *,
                    rtol: float = 1e-8) -> str | None:
     """The message of the one typical slip whose value ``answer`` is, or None.
+
+    ``slips`` is a list of ``(value, message)`` pairs, ``value`` array_like like ``expected``.
 
     Never cries wolf: a slip is named only if ``answer`` matches its value to ``rtol`` (relative,
     in norm), does not match ``expected``, and no other slip with another message matches too;

@@ -235,17 +235,16 @@ def check_numerical_gradient(fun: Callable, *, rng=None) -> None:
                 "whose error is O(eps^2).")
     elif np.allclose(estimate, 2 * expected, rtol=1e-8):
         hint = "it is twice the central difference: divide by 2 * epsilon, not epsilon."
-    elif hint := _identify_slip(estimate, expected, [(
-            np.full(theta.shape, (_cubic(theta + epsilon) - _cubic(theta - epsilon))
-                    / (2 * epsilon)),
-            "every entry is the same number, the slope along all coordinates at once: "
-            "perturb one entry of theta at a time (theta + epsilon e_i, e_i the i-th unit "
-            "vector).")]):
-        pass
     else:
         worst = int(np.argmax(np.abs(estimate - expected)))
-        hint = (f"entry {worst} is {estimate[worst]:.6g}, expected {expected[worst]:.6g}; "
-                f"perturb one entry at a time, by +epsilon and -epsilon.")
+        all_at_once = (_cubic(theta + epsilon) - _cubic(theta - epsilon)) / (2 * epsilon)
+        hint = _identify_slip(estimate, expected, [(
+            np.full(theta.shape, all_at_once),
+            "every entry is the same number, the slope along all coordinates at once: "
+            "perturb one entry of theta at a time (theta + epsilon e_i, e_i the i-th unit "
+            "vector).")]) or (f"entry {worst} is {estimate[worst]:.6g}, expected "
+                              f"{expected[worst]:.6g}; perturb one entry at a time, by "
+                              f"+epsilon and -epsilon.")
     raise GradingError(f"{name} does not compute central differences on the test function "
                        f"sum(theta**3)/3 + theta[0]*theta[-1] at epsilon={epsilon}: {hint}")
 
