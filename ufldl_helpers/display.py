@@ -595,7 +595,7 @@ def plot_filters(W1: ArrayLike | TrainingResult, title: str | None = None,
     """
     from ufldl_helpers.filters import fit_gabors
 
-    W1 = getattr(W1, "W1", W1)
+    W1 = cast("ArrayLike", getattr(W1, "W1", W1))
     fit = fit_gabors(W1)
     gabor_like = int(np.count_nonzero(fit.gabor_like))
     count = (f"of {fit.n_filters}: {gabor_like} Gabor-like, {fit.n_localized_edges} "
