@@ -72,7 +72,7 @@ FTOL = 1e-3
 GTOL = 0.9
 """L-BFGS-B's curvature constant (``gtol`` of ``dcsrch``): the strong Wolfe condition."""
 
-POSTED = {
+POSTED: dict[str, Any] = {
     "fun": 90.802022224079778,
     "message": "ABNORMAL_TERMINATION_IN_LNSRCH",
     "nfev": 21,

@@ -29,10 +29,12 @@ Correct (Exercise 1.1): a2 matches to 1e-07 (relative).
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "CORRECT",
@@ -71,7 +73,7 @@ class Feedback:
     status: str
     message: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.status not in (CORRECT, NOT_YET, NOT_ATTEMPTED):
             raise ValueError(
                 f"status must be one of {CORRECT!r}, {NOT_YET!r}, {NOT_ATTEMPTED!r}, "
@@ -113,12 +115,13 @@ def not_attempted(exercise: str, name: str) -> Feedback:
     return Feedback(exercise, NOT_ATTEMPTED, f"replace the ... with your {name}.")
 
 
-def is_placeholder(answer) -> bool:
+def is_placeholder(answer: object) -> bool:
     """True for the notebooks' placeholder ``...`` (``Ellipsis``)."""
     return answer is Ellipsis
 
 
-def run_student_function(exercise: str, name: str, fun: Callable, *args, **kwargs):
+def run_student_function(exercise: str, name: str, fun: Callable, *args: Any, **kwargs: Any
+                         ) -> tuple[Any, Feedback | None]:
     """Call a student's function; return ``(value, None)`` or ``(None, Feedback)``.
 
     A function that is the placeholder ``...``, still raises ``NotImplementedError`` or returns
@@ -140,7 +143,7 @@ def run_student_function(exercise: str, name: str, fun: Callable, *args, **kwarg
     return value, None
 
 
-def _as_float_array(answer, name: str):
+def _as_float_array(answer: Any, name: str) -> tuple[Any, str | None]:
     """Return ``(array, None)`` or ``(None, message)`` for an answer that is not numeric."""
     if isinstance(answer, (str, bytes)) or np.asarray(answer).dtype.kind in "OSUb":
         return None, f"{name} must be a number or an array of numbers, got {answer!r}."
@@ -182,7 +185,8 @@ def _difference(arr: np.ndarray, expected: np.ndarray, name: str, rtol: float) -
     return f"{name} differs from the right values in every entry."
 
 
-def check_array(exercise: str, answer, expected, *, name: str, rtol: float = 1e-7) -> Feedback:
+def check_array(exercise: str, answer: Any, expected: ArrayLike, *, name: str,
+                rtol: float = 1e-7) -> Feedback:
     """Compare a numeric answer (number or array) with the package's value.
 
     Parameters
@@ -218,7 +222,7 @@ def check_array(exercise: str, answer, expected, *, name: str, rtol: float = 1e-
     return not_yet(exercise, _difference(arr, expected, name, rtol))
 
 
-def check_number(exercise: str, answer, expected: float, *, name: str, rtol: float = 1e-6,
+def check_number(exercise: str, answer: Any, expected: float, *, name: str, rtol: float = 1e-6,
                  hint: str = "") -> Feedback:
     """Compare a single number; ``hint`` is added to a wrong answer's message."""
     if is_placeholder(answer):
@@ -231,7 +235,8 @@ def check_number(exercise: str, answer, expected: float, *, name: str, rtol: flo
     return not_yet(exercise, f"{feedback.message} {hint}")
 
 
-def check_choice(exercise: str, answer, expected, options, *, name: str = "answer",
+def check_choice(exercise: str, answer: Any, expected: object, options: Iterable[object], *,
+                 name: str = "answer",
                  why: str = "", reasons: Mapping | None = None) -> Feedback:
     """Check a multiple-choice prediction.
 

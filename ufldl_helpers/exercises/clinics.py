@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numbers
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from ufldl_helpers.case_studies import lbfgsb_iteration_zero as lb
 from ufldl_helpers.case_studies import matlab_autoencoder as ma
 from ufldl_helpers.case_studies import softmax_off_by_1_5 as s
 from ufldl_helpers.exercises import (
+    Feedback,
     check_array,
     check_choice,
     check_number,
@@ -50,7 +52,7 @@ __all__ = [
 AGREEING_ENTRIES = ("all", "none", "only the first and the last", "every 200th")
 
 
-def _agreeing_reasons(shape, fixed) -> dict:
+def _agreeing_reasons(shape: tuple[int, int], fixed: np.ndarray) -> dict[str, str]:
     """Why each option of Exercise 3.1 fails for ``shape``, without naming the right one."""
     p, q = shape
     reasons = {
@@ -78,7 +80,7 @@ def _agreeing_reasons(shape, fixed) -> dict:
     return reasons
 
 
-def check_agreeing_entries(prediction, shape=(200, 784)):
+def check_agreeing_entries(prediction: Any, shape: tuple[int, int] = (200, 784)) -> Feedback:
     """Exercise 3.1: which entries of ``decoder(:)`` does the post's check find in agreement?
 
     Computed from :func:`~ufldl_helpers.case_studies.matlab_autoencoder.transpose_fixed_points`
@@ -101,7 +103,7 @@ def check_agreeing_entries(prediction, shape=(200, 784)):
         reasons=_agreeing_reasons(shape, fixed))
 
 
-def check_fixed_point_count(count, shape=(7, 13)):
+def check_fixed_point_count(count: Any, shape: tuple[int, int] = (7, 13)) -> Feedback:
     """Exercise 3.2: how many entries does ``G(:)`` share with ``G'(:)`` for a p x q matrix?"""
     p, q = shape
     expected = ma.transpose_fixed_points(shape).size
@@ -124,7 +126,7 @@ def check_fixed_point_count(count, shape=(7, 13)):
                           "r + p c = c + q r, i.e. (p - 1) c = (q - 1) r.")
 
 
-def _small_autoencoder(m: int):
+def _small_autoencoder(m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(5)
     encoder, decoder = ma.initialize_weights(6, 4, rng=rng)
     return rng.random((m, 6)), encoder, decoder
@@ -134,7 +136,7 @@ def _small_autoencoder(m: int):
 _SHAPE_ERROR = re.compile(r"mismatch in its core dimension|not aligned|could not be broadcast")
 
 
-def _shape_help(m, encoder, decoder, err) -> str:
+def _shape_help(m: int, encoder: np.ndarray, decoder: np.ndarray, err: ValueError) -> str:
     v, h = encoder.shape
     return (f"shape mismatch in fixed_gradients (numpy: {err}). Here m = {m} image(s), "
             f"visible = {v}, hidden = {h}: x and error_0 are (m, visible) = ({m}, {v}), a and "
@@ -145,7 +147,7 @@ def _shape_help(m, encoder, decoder, err) -> str:
 
 def _recording_shape_errors(fun: Callable, errors: list) -> Callable:
     """``fun``, appending to ``errors`` any numpy shape error it raises (then re-raised)."""
-    def call(*args):
+    def call(*args: Any) -> Any:
         try:
             return fun(*args)
         except ValueError as err:
@@ -155,7 +157,7 @@ def _recording_shape_errors(fun: Callable, errors: list) -> Callable:
     return call
 
 
-def check_fixed_gradients(fixed_gradients: Callable):
+def check_fixed_gradients(fixed_gradients: Callable) -> Feedback:
     """Exercise 3.3: ``fixed_gradients(x, encoder, decoder) -> (gEncoder, gDecoder)``.
 
     Compared with the post's backprop with fixes A, B and C on a 6-visible, 4-hidden net, for
@@ -166,7 +168,7 @@ def check_fixed_gradients(fixed_gradients: Callable):
         return not_attempted("3.3", "fixed_gradients")
     for m in (1, 3):
         x, encoder, decoder = _small_autoencoder(m)
-        shape_errors = []
+        shape_errors: list[ValueError] = []
         fun = (_recording_shape_errors(fixed_gradients, shape_errors)
                if callable(fixed_gradients) else fixed_gradients)
         value, problem = run_student_function("3.3", "fixed_gradients", fun, x, encoder, decoder)
@@ -204,7 +206,7 @@ def check_fixed_gradients(fixed_gradients: Callable):
 REJECTING_TESTS = ("sufficient decrease", "curvature", "both")
 
 
-def _rejecting_reasons(trials, expected) -> dict:
+def _rejecting_reasons(trials: dict[str, Any], expected: str) -> dict[str, str]:
     """Why each wrong option of Exercise 4.1 fails, from the recorded trials."""
     ulps = trials["required"][-1] / trials["ulp"]
     decrease = (f"the last trial's required decrease, 0.001 t |g(0)'d|, is {ulps:.2g} ulps of "
@@ -225,7 +227,8 @@ def _rejecting_reasons(trials, expected) -> dict:
                          "the cost did not drop by it"}
 
 
-def check_rejecting_test(prediction, theta, data, lambda_=1e-4, hidden_size=10):
+def check_rejecting_test(prediction: Any, theta: np.ndarray, data: np.ndarray,
+                         lambda_: float = 1e-4, hidden_size: int = 10) -> Feedback:
     """Exercise 4.1: which of the line search's two tests rejects its *last* trial step?
 
     Computed by :func:`~ufldl_helpers.case_studies.lbfgsb_iteration_zero.line_search_trials`
@@ -245,7 +248,7 @@ def check_rejecting_test(prediction, theta, data, lambda_=1e-4, hidden_size=10):
         reasons=_rejecting_reasons(trials, expected))
 
 
-def _as_real(answer):
+def _as_real(answer: object) -> float | None:
     """A single real number as a float (int, float, Fraction, numpy scalar or 0-d array)."""
     if isinstance(answer, (bool, np.bool_)):
         return None
@@ -254,8 +257,9 @@ def _as_real(answer):
     return float(answer) if isinstance(answer, numbers.Real) else None
 
 
-def _check_ratio(exercise, answer, expected, *, name, rtol, inverted, hint, verified,
-                 others=()):
+def _check_ratio(exercise: str, answer: Any, expected: float, *, name: str, rtol: float,
+                 inverted: str, hint: str, verified: str,
+                 others: Sequence[tuple[float, str]] = ()) -> Feedback:
     """A number that is a ratio: recognize the inverted ratio and ``others``, a sequence of
     ``(value, message)`` for known wrong values; else say whether it is close."""
     value = _as_real(answer)
@@ -275,7 +279,7 @@ def _check_ratio(exercise, answer, expected, *, name, rtol, inverted, hint, veri
     return not_yet(exercise, f"{name} is not the right value. {hint}")
 
 
-def check_posted_lambda(lambda_post):
+def check_posted_lambda(lambda_post: Any) -> Feedback:
     """Exercise 4.2: the weight decay the post used, from its printed ``jac`` and ``x``.
 
     One number; any typed form of it (``1e-4``, ``0.0001``, ``10**-4``, a numpy scalar, the
@@ -292,7 +296,8 @@ def check_posted_lambda(lambda_post):
                  "printed).")
 
 
-def check_fixed_objective(J, theta, visible_size, hidden_size, lambda_, data):
+def check_fixed_objective(J: Callable, theta: np.ndarray, visible_size: int, hidden_size: int,
+                          lambda_: float, data: np.ndarray) -> Feedback:
     """Exercise 4.3: the objective for ``minimize(..., jac=True)`` that reads its argument."""
     if is_placeholder(J):
         return not_attempted("4.3", "J_fixed")
@@ -330,7 +335,7 @@ def check_fixed_objective(J, theta, visible_size, hidden_size, lambda_, data):
 FAILING_BLOCKS = ("Theta1", "Theta2", "both", "neither")
 
 
-def _failing_reasons(wrong, activation_type) -> dict:
+def _failing_reasons(wrong: list[str], activation_type: str) -> dict[str, str]:
     """Why each wrong option of Exercise 5.3 fails, given the blocks that do fail."""
     r0 = float(s.derivative_ratio(activation_type, np.zeros(1))[0])
     theta2 = ("Theta2's gradient, sigma3'*a2, uses no hidden derivative: with the cost fixed, "
@@ -352,7 +357,7 @@ def _failing_reasons(wrong, activation_type) -> dict:
     return reasons
 
 
-def check_failing_block(prediction, activation_type="tanh"):
+def check_failing_block(prediction: Any, activation_type: str = "tanh") -> Feedback:
     """Exercise 5.3: with the cost fixed and tanh hidden units, which block fails the check?"""
     fun, theta = s.harness_function(activation_type, "softmax", fixes=("cost",))
     errors = check_gradient(fun, theta, blocks=s.nn_layout(3, 5, 3)).block_errors
@@ -369,7 +374,7 @@ def _uniform_factor(K: int) -> float:
     return float(np.mean(s.binary_cost_delta(np.zeros((1, K)), Y) / (1 / K - Y)))
 
 
-def check_uniform_factor(factor, K=4):
+def check_uniform_factor(factor: Any, K: int = 4) -> Feedback:
     """Exercise 5.1: true ``dJ/dz3`` over the posted ``a3 - Y`` at uniform outputs, K classes."""
     return _check_ratio(
         "5.1", factor, _uniform_factor(K), name="factor", rtol=1e-6,
@@ -383,7 +388,7 @@ def check_uniform_factor(factor, K=4):
                 for k in range(2, 11) if k != K])
 
 
-def check_categorical_cost(categorical_cost: Callable):
+def check_categorical_cost(categorical_cost: Callable) -> Feedback:
     """Exercise 5.2: ``categorical_cost(h, Y, p, lambda_) -> J`` for a softmax output.
 
     ``h`` and ``Y`` are (m, K), examples as rows; ``p`` is the sum of the squared non-bias
@@ -411,10 +416,10 @@ def check_categorical_cost(categorical_cost: Callable):
                                   f"{np.shape(value)}.")
         values[lambda_] = value
 
-    def cost(lambda_, **options):
+    def cost(lambda_: float, **options: Any) -> float:
         return s.nn_cost_function(theta, 3, 5, 3, X, y, lambda_, **options)[0]
 
-    def matches(**options):
+    def matches(**options: Any) -> bool:
         return all(np.isclose(v, cost(lam, **options), rtol=1e-10) for lam, v in values.items())
 
     if matches(fixes=("cost",)):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers.display import max_activating_inputs
 from ufldl_helpers.exercises import (
+    Feedback,
     check_array,
     check_choice,
     correct,
@@ -23,7 +26,7 @@ __all__ = ["CHANGES", "check_max_input", "check_reconstruction_error", "check_sp
 CHANGES = ("more", "fewer", "about the same")
 
 
-def check_max_input(max_input: Callable, W1):
+def check_max_input(max_input: Callable, W1: ArrayLike) -> Feedback:
     """Exercise 7.1: ``max_input(W1)``, the norm-1 input that most activates each hidden unit.
 
     Returns rows like ``W1``; compared with :func:`~ufldl_helpers.display.max_activating_inputs`.
@@ -52,8 +55,8 @@ def check_max_input(max_input: Callable, W1):
     return feedback
 
 
-def check_sparsity_prediction(prediction, n_localized_at_target: int, n_localized_at_02: int,
-                              n_filters: int):
+def check_sparsity_prediction(prediction: Any, n_localized_at_target: int,
+                              n_localized_at_02: int, n_filters: int) -> Feedback:
     """Exercise 7.3: with rho = 0.2 instead of 0.01, more, fewer or about the same localized edges?
 
     The counts come from the notebook's own sweep; a difference of at most 10% of the filters
@@ -76,7 +79,8 @@ def check_sparsity_prediction(prediction, n_localized_at_target: int, n_localize
             f"{n_localized_at_02} at rho = 0.2.")
 
 
-def check_reconstruction_error(reconstruction_error: Callable, theta, X):
+def check_reconstruction_error(reconstruction_error: Callable, theta: np.ndarray, X: np.ndarray
+                               ) -> Feedback:
     """Exercise 7.2: ``reconstruction_error(theta, X)``, the average of (1/2)||a3 - x||^2.
 
     Compared with the reconstruction term of ``sparse_autoencoder_cost`` (its cost with

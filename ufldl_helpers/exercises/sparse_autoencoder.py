@@ -9,11 +9,14 @@ can say which part of a student's answer is off without a second implementation 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers import sparse_autoencoder as sae
 from ufldl_helpers.exercises import (
+    Feedback,
     check_array,
     check_choice,
     correct,
@@ -36,8 +39,8 @@ __all__ = [
 COST_TERMS = ("reconstruction", "weight decay", "sparsity")
 
 
-def cost_terms(theta, visible_size: int, hidden_size: int, lambda_: float,
-               sparsity_param: float, beta: float, data) -> dict[str, float]:
+def cost_terms(theta: ArrayLike, visible_size: int, hidden_size: int, lambda_: float,
+               sparsity_param: float, beta: float, data: ArrayLike) -> dict[str, float]:
     """Each term of the sparse autoencoder's cost, from the cost with the others switched off.
 
     Returns
@@ -46,7 +49,7 @@ def cost_terms(theta, visible_size: int, hidden_size: int, lambda_: float,
         ``{"reconstruction": ..., "weight decay": ..., "sparsity": ...}``; the values add up to
         ``sparse_autoencoder_cost(theta, ...)[0]``.
     """
-    def J(lam, b):
+    def J(lam: float, b: float) -> float:
         return float(sae.sparse_autoencoder_cost(theta, visible_size, hidden_size, lam,
                                                  sparsity_param, b, data)[0])
 
@@ -55,13 +58,14 @@ def cost_terms(theta, visible_size: int, hidden_size: int, lambda_: float,
             "sparsity": J(0.0, beta) - base}
 
 
-def check_dominant_term(prediction, theta, data, *, lambda_: float = 1e-4,
-                        sparsity_param: float = 0.01, beta: float = 3.0):
+def check_dominant_term(prediction: Any, theta: np.ndarray, data: np.ndarray, *,
+                        lambda_: float = 1e-4, sparsity_param: float = 0.01,
+                        beta: float = 3.0) -> Feedback:
     """Exercise 6.1: which term dominates the cost at UFLDL's random initialization?"""
     visible_size = data.shape[0]
     hidden_size = (theta.size - visible_size) // (2 * visible_size + 1)
     terms = cost_terms(theta, visible_size, hidden_size, lambda_, sparsity_param, beta, data)
-    biggest = max(terms, key=terms.get)
+    biggest = max(terms, key=terms.__getitem__)
     reasons = {
         "reconstruction": "a sigmoid output is within (0, 1) of a pixel in [0.1, 0.9], so half "
                           "the squared error over 64 pixels is small; compare it with beta "
@@ -75,7 +79,7 @@ def check_dominant_term(prediction, theta, data, *, lambda_: float = 1e-4,
         why=f"{biggest!r} is the largest term at initialization; the next cell shows by how much.")
 
 
-def check_kl_grad(kl_grad: Callable):
+def check_kl_grad(kl_grad: Callable) -> Feedback:
     """Exercise 6.3: the derivative of KL(rho || rho_hat) with respect to rho_hat.
 
     ``kl_grad(rho, rho_hat)`` must accept an array ``rho_hat`` and return the elementwise
@@ -103,7 +107,7 @@ def check_kl_grad(kl_grad: Callable):
 
 def small_problem(visible_size: int = 6, hidden_size: int = 3, m: int = 8, *,
                   lambda_: float = 1e-4, sparsity_param: float = 0.05, beta: float = 3.0,
-                  rng=0) -> dict:
+                  rng: np.random.Generator | int | None = 0) -> dict[str, Any]:
     """A small sparse-autoencoder problem for the exercises, with its forward pass.
 
     Returns
@@ -132,7 +136,7 @@ def _blocks(problem: dict, beta: float) -> dict[str, np.ndarray]:
     return sae.layout(v, h).roll(grad)
 
 
-def check_deltas(delta3, delta2, problem: dict):
+def check_deltas(delta3: Any, delta2: Any, problem: dict) -> Feedback:
     """Exercise 6.4: ``delta3`` and ``delta2`` (with the sparsity term) for ``small_problem()``.
 
     Both are UFLDL's per-example deltas, shapes (visible_size, m) and (hidden_size, m). The check
@@ -184,7 +188,7 @@ def check_deltas(delta3, delta2, problem: dict):
                           + w1.message.replace("W1grad from your delta2", "W1grad"))
 
 
-def check_sparsity_penalty(sparsity_penalty: Callable):
+def check_sparsity_penalty(sparsity_penalty: Callable) -> Feedback:
     """Exercise 6.2: ``sparsity_penalty(W1, b1, X, rho, beta)`` = beta * sum_j KL(rho || rho_hat_j).
 
     Compared with the sparsity term of ``sparse_autoencoder_cost`` (cost with ``beta`` minus cost
