@@ -75,7 +75,7 @@ class _MnistDefaults(TypedDict):
 
 
 class Objective(Protocol):
-    """What :func:`objective` returns: ``fun(theta) -> (cost, grad)``, with its layout and m."""
+    """What :func:`objective` returns: ``fun(theta) -> (cost, grad)`` with two attributes."""
 
     layout: ParamLayout
     n_examples: int
@@ -83,12 +83,14 @@ class Objective(Protocol):
     def __call__(self, theta: ArrayLike, /) -> tuple[float, np.ndarray]: ...
 
 
-UFLDL_DEFAULTS: _UfldlDefaults = {"patch_size": 8, "num_patches": 10000, "hidden_size": 25,
-                  "sparsity_param": 0.01, "lambda_": 1e-4, "beta": 3.0, "max_iter": 400}
+UFLDL_DEFAULTS: _UfldlDefaults = {
+    "patch_size": 8, "num_patches": 10000, "hidden_size": 25, "sparsity_param": 0.01,
+    "lambda_": 1e-4, "beta": 3.0, "max_iter": 400}
 """The natural-image exercise: 8x8 patches, 10000 of them, 64 -> 25 -> 64."""
 
-MNIST_DEFAULTS: _MnistDefaults = {"visible_size": 784, "hidden_size": 196, "sparsity_param": 0.1,
-                  "lambda_": 3e-3, "beta": 3.0, "num_examples": 10000, "max_iter": 400}
+MNIST_DEFAULTS: _MnistDefaults = {
+    "visible_size": 784, "hidden_size": 196, "sparsity_param": 0.1, "lambda_": 3e-3,
+    "beta": 3.0, "num_examples": 10000, "max_iter": 400}
 """UFLDL's MNIST variant (Exercise:Vectorization): 784 -> 196 -> 784."""
 
 
