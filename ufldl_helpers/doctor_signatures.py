@@ -15,7 +15,7 @@ order; this module imports only the layers below the doctor.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -55,7 +55,7 @@ def transposed(b: dict[str, Any], report: GradientCheck, theta: np.ndarray, fit_
     if not (len(shape) == 2 and min(shape) > 1):
         return None
     layout = report.layout
-    other = "F" if layout.order == "C" else "C"
+    other: Literal["C", "F"] = "F" if layout.order == "C" else "C"
     size = shape[0] * shape[1]
     start = layout.slices[b["name"]].start
     local = b["indices"] - start
