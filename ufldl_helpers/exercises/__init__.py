@@ -60,6 +60,7 @@ __all__ = [
     "correct",
     "is_placeholder",
     "looks_rounded",
+    "match_option",
     "not_attempted",
     "not_yet",
     "run_student_function",
@@ -323,6 +324,14 @@ def _spelling(text: str) -> str:
     return "".join(text.split()).lower()
 
 
+def match_option(answer: Any, options: Any) -> Any:
+    """The option a text answer names whatever its case and whitespace, else ``answer``."""
+    if not isinstance(answer, str):
+        return answer
+    return next((o for o in options if isinstance(o, str) and _spelling(o) == _spelling(answer)),
+                answer)
+
+
 def check_choice(exercise: str, answer: Any, expected: Any, options: Any, *,
                  name: str = "answer", why: str = "",
                  reasons: Mapping[Any, str] | None = None) -> Feedback:
@@ -337,9 +346,8 @@ def check_choice(exercise: str, answer: Any, expected: Any, options: Any, *,
     if is_placeholder(answer):
         return not_attempted(exercise, name)
     options = list(options)
+    answer = match_option(answer, options)
     if isinstance(answer, str):
-        answer = next((o for o in options if isinstance(o, str)
-                       and _spelling(o) == _spelling(answer)), answer)
         numbers = [o for o in options if not isinstance(o, str)]
         if isinstance(answer, str) and numbers and answer.strip() in (str(o) for o in numbers):
             return not_yet(exercise, f"{name} must be a number, not the text {answer!r}: "
