@@ -148,4 +148,4 @@ def test_dominant_term_reasons_quote_the_package_numbers():
     assert f"at most {r:.2g}" in decay or f"at most {np.abs(theta[:3200]).max():.2g}" in decay
     assert "0.2 in size" not in decay
     reconstruction = ex.check_dominant_term("reconstruction", theta, data).message
-    assert "(1/2) 64 0.9^2 = 25.9" in reconstruction
+    assert "64 x 0.9^2 / 2 = 25.9" in reconstruction

@@ -80,8 +80,8 @@ def check_dominant_term(prediction: Any, theta: np.ndarray, data: np.ndarray, *,
     reasons = {
         "reconstruction": f"a sigmoid output lies in (0, 1) and the pixels in "
                           f"[{data.min():.2g}, {data.max():.2g}], so half the squared error over "
-                          f"{visible_size} pixels is at most (1/2) {visible_size} "
-                          f"{worst_error:.2g}^2 = {bound:.3g}; compare it with beta times "
+                          f"{visible_size} pixels is at most {visible_size} x "
+                          f"{worst_error:.2g}^2 / 2 = {bound:.3g}; compare it with beta times "
                           f"{hidden_size} units' KL at the rho_hat of a unit with zero bias",
         "weight decay": f"lambda = {lambda_:g} times half the sum of the squared weights, each at "
                         f"most {largest_weight:.2g} in size: tiny",
