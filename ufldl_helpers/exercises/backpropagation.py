@@ -17,10 +17,13 @@ Not attempted yet (Exercise 1.1): replace the ... with your prediction.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ufldl_helpers.activations import sigmoid, sigmoid_grad, tanh, tanh_grad
 from ufldl_helpers.exercises import (
+    RTOL,
     Feedback,
     check_array,
     check_choice,
@@ -176,7 +179,8 @@ def _delta2_slip(delta2, theta, layer_sizes, X, right_delta3) -> str | None:
     return None
 
 
-def check_deltas(delta3, delta2, theta, layer_sizes, X, Y) -> Feedback:
+def check_deltas(delta3: Any, delta2: Any, theta: np.ndarray, layer_sizes: tuple[int, int, int],
+                 X: np.ndarray, Y: np.ndarray) -> Feedback:
     """Exercise 1.2: ``delta3`` and ``delta2`` of a tanh-hidden, sigmoid-output network.
 
     Parameters
@@ -203,7 +207,7 @@ def check_deltas(delta3, delta2, theta, layer_sizes, X, Y) -> Feedback:
         return not_yet("1.2", "delta3 is right; " + slip) if slip else not_yet(
             "1.2", "delta3 is right; " + second.message)
     return correct("1.2", "delta3 and delta2 match the package's per-example error terms "
-                          "(to 1e-07, relative).")
+                          f"(to {RTOL:.0e}, relative).")
 
 
 _GRAD_NAMES = ("W1grad", "b1grad", "W2grad", "b2grad")
@@ -244,7 +248,7 @@ def _block_slip(name, answer, expected, param, m, lambda_) -> str | None:
     return None
 
 
-def check_backprop(backprop) -> Feedback:
+def check_backprop(backprop: Any) -> Feedback:
     """Exercise 1.3: a vectorized ``backprop(W1, b1, W2, b2, X, Y, lambda_)``.
 
     The student's function returns ``(W1grad, b1grad, W2grad, b2grad)`` for a sigmoid hidden
@@ -279,5 +283,5 @@ def check_backprop(backprop) -> Feedback:
             slip = _block_slip(name, got[name], G[block], P[block], m, lambda_)
             example = "one example" if m == 1 else f"{m} examples"
             return not_yet("1.3", f"with {example}: {slip or feedback.message}")
-    return correct("1.3", "all four gradients match mlp_cost_and_grad (to 1e-07, relative) "
-                          "with 5 examples and with one.")
+    return correct("1.3", f"all four gradients match mlp_cost_and_grad (to {RTOL:.0e}, "
+                          "relative) with 5 examples and with one.")
