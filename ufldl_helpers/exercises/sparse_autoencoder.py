@@ -93,10 +93,13 @@ def check_dominant_term(prediction: Any, theta: np.ndarray, data: np.ndarray, *,
 
 
 KL_TEST_RHO = (0.01, 0.1, 0.5)
+"""Exercise 6.3's sparsity targets."""
+
 KL_TEST_RHO_HAT = (0.02, 0.05, 0.2, 0.35, 0.7, 0.9)
-"""Exercise 6.3's test points: no rho_hat equals a rho, where KL and many a wrong derivative
-vanish together (so that no wrong answer is right by coincidence at some entries), and none so
-close to 0 or 1 that a student's guard such as ``rho_hat + 1e-8`` matters."""
+"""Exercise 6.3's average activations: none equals a target of :data:`KL_TEST_RHO`, where KL and
+many a wrong derivative vanish together (so no wrong answer is right by coincidence at some
+entries), and none is so close to 0 or 1 that a student's guard such as ``rho_hat + 1e-8``
+matters."""
 
 
 def check_kl_grad(kl_grad: Callable[[float, np.ndarray], Any]) -> Feedback:
