@@ -40,12 +40,13 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "CORRECT",
@@ -103,7 +104,7 @@ class Feedback:
     status: str
     message: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.status not in (CORRECT, NOT_YET, NOT_ATTEMPTED):
             raise ValueError(
                 f"status must be one of {CORRECT!r}, {NOT_YET!r}, {NOT_ATTEMPTED!r}, "
@@ -145,12 +146,13 @@ def not_attempted(exercise: str, name: str) -> Feedback:
     return Feedback(exercise, NOT_ATTEMPTED, f"replace the ... with your {name}.")
 
 
-def is_placeholder(answer) -> bool:
+def is_placeholder(answer: object) -> bool:
     """True for the notebooks' placeholder ``...`` (``Ellipsis``)."""
     return answer is Ellipsis
 
 
-def run_student_function(exercise: str, name: str, fun: Callable, *args, **kwargs):
+def run_student_function(exercise: str, name: str, fun: Callable, *args: Any, **kwargs: Any
+                         ) -> tuple[Any, Feedback | None]:
     """Call a student's function; return ``(value, None)`` or ``(None, Feedback)``.
 
     A function that is the placeholder ``...``, still raises ``NotImplementedError`` or returns
@@ -188,7 +190,7 @@ def _value_error_message(name: str, exc: ValueError) -> str:
     return f"calling {name} raised ValueError: {exc}"
 
 
-def _as_float_array(answer, name: str):
+def _as_float_array(answer: Any, name: str) -> tuple[Any, str | None]:
     """Return ``(array, None)`` or ``(None, message)`` for an answer that is not numeric."""
     if isinstance(answer, (str, bytes)) or np.asarray(answer).dtype.kind in "OSUb":
         return None, f"{name} must be a number or an array of numbers, got {answer!r}."
@@ -233,7 +235,7 @@ def _difference(arr: np.ndarray, expected: np.ndarray, name: str, rtol: float) -
     return f"{name} differs from the right values in every entry."
 
 
-def check_array(exercise: str, answer: Any, expected: Any, *, name: str,
+def check_array(exercise: str, answer: Any, expected: ArrayLike, *, name: str,
                 rtol: float = RTOL) -> Feedback:
     """Compare a numeric answer (number or array) with the package's value.
 
@@ -281,9 +283,10 @@ def looks_rounded(value: float, expected: float) -> bool:
     if not (np.isfinite(value) and np.isfinite(expected)) or value == expected:
         return False
     typed = Decimal(repr(float(value))).normalize()
-    if not 2 <= len(typed.as_tuple().digits) <= 15:
+    digits, exponent = typed.as_tuple().digits, typed.as_tuple().exponent
+    if not 2 <= len(digits) <= 15 or not isinstance(exponent, int):
         return False
-    unit = Decimal(1).scaleb(typed.as_tuple().exponent)
+    unit = Decimal(1).scaleb(exponent)
     try:
         return any(Decimal(float(expected)).quantize(unit, rounding=mode) == typed
                    for mode in (ROUND_HALF_EVEN, ROUND_DOWN))
@@ -332,9 +335,9 @@ def match_option(answer: Any, options: Any) -> Any:
                 answer)
 
 
-def check_choice(exercise: str, answer: Any, expected: Any, options: Any, *,
+def check_choice(exercise: str, answer: Any, expected: object, options: Iterable[object], *,
                  name: str = "answer", why: str = "",
-                 reasons: Mapping[Any, str] | None = None) -> Feedback:
+                 reasons: Mapping | None = None) -> Feedback:
     """Check a multiple-choice prediction.
 
     ``options`` lists the allowed answers, so a typo is reported as such rather than as wrong.

@@ -54,7 +54,7 @@ __all__ = [
 AGREEING_ENTRIES = ("all", "none", "only the first and the last", "every 200th")
 
 
-def _agreeing_reasons(shape, fixed) -> dict:
+def _agreeing_reasons(shape: tuple[int, int], fixed: np.ndarray) -> dict[str, str]:
     """Why each option of Exercise 3.1 fails for ``shape``, without naming the right one."""
     p, q = shape
     reasons = {
@@ -82,7 +82,7 @@ def _agreeing_reasons(shape, fixed) -> dict:
     return reasons
 
 
-def check_agreeing_entries(prediction, shape=(200, 784)):
+def check_agreeing_entries(prediction: Any, shape: tuple[int, int] = (200, 784)) -> Feedback:
     """Exercise 3.1: which entries of ``decoder(:)`` does the post's check find in agreement?
 
     Computed from :func:`~ufldl_helpers.case_studies.matlab_autoencoder.transpose_fixed_points`
@@ -105,7 +105,7 @@ def check_agreeing_entries(prediction, shape=(200, 784)):
         reasons=_agreeing_reasons(shape, fixed))
 
 
-def check_fixed_point_count(count, shape=(7, 13)):
+def check_fixed_point_count(count: Any, shape: tuple[int, int] = (7, 13)) -> Feedback:
     """Exercise 3.2: how many entries does ``G(:)`` share with ``G'(:)`` for a p x q matrix?"""
     p, q = shape
     expected = ma.transpose_fixed_points(shape).size
@@ -128,7 +128,7 @@ def check_fixed_point_count(count, shape=(7, 13)):
                           "r + p c = c + q r, i.e. (p - 1) c = (q - 1) r.")
 
 
-def _small_autoencoder(m: int):
+def _small_autoencoder(m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(5)
     encoder, decoder = ma.initialize_weights(6, 4, rng=rng)
     return rng.random((m, 6)), encoder, decoder
@@ -138,7 +138,7 @@ def _small_autoencoder(m: int):
 _SHAPE_ERROR = re.compile(r"mismatch in its core dimension|not aligned|could not be broadcast")
 
 
-def _shape_help(m, encoder, decoder, err) -> str:
+def _shape_help(m: int, encoder: np.ndarray, decoder: np.ndarray, err: ValueError) -> str:
     v, h = encoder.shape
     return (f"shape mismatch in fixed_gradients (numpy: {err}). Here m = {m} image(s), "
             f"visible = {v}, hidden = {h}: x and error_0 are (m, visible) = ({m}, {v}), a and "
@@ -149,7 +149,7 @@ def _shape_help(m, encoder, decoder, err) -> str:
 
 def _recording_shape_errors(fun: Callable, errors: list) -> Callable:
     """``fun``, appending to ``errors`` any numpy shape error it raises (then re-raised)."""
-    def call(*args):
+    def call(*args: Any) -> Any:
         try:
             return fun(*args)
         except ValueError as err:
@@ -159,7 +159,7 @@ def _recording_shape_errors(fun: Callable, errors: list) -> Callable:
     return call
 
 
-def check_fixed_gradients(fixed_gradients: Any) -> Feedback:
+def check_fixed_gradients(fixed_gradients: Callable) -> Feedback:
     """Exercise 3.3: ``fixed_gradients(x, encoder, decoder) -> (gEncoder, gDecoder)``.
 
     Compared with the post's backprop with fixes A, B and C on a 6-visible, 4-hidden net, for
@@ -170,7 +170,7 @@ def check_fixed_gradients(fixed_gradients: Any) -> Feedback:
         return not_attempted("3.3", "fixed_gradients")
     for m in (1, 3):
         x, encoder, decoder = _small_autoencoder(m)
-        shape_errors = []
+        shape_errors: list[ValueError] = []
         fun = (_recording_shape_errors(fixed_gradients, shape_errors)
                if callable(fixed_gradients) else fixed_gradients)
         value, problem = run_student_function("3.3", "fixed_gradients", fun, x, encoder, decoder)
@@ -256,7 +256,7 @@ def check_rejecting_test(prediction: Any, theta: np.ndarray, data: np.ndarray,
         reasons=_rejecting_reasons(trials, expected))
 
 
-def _as_real(answer):
+def _as_real(answer: object) -> float | None:
     """A single real number as a float (int, float, Fraction, numpy scalar or 0-d array)."""
     if isinstance(answer, (bool, np.bool_)):
         return None
@@ -301,7 +301,7 @@ def check_posted_lambda(lambda_post: Any) -> Feedback:
                  "printed).")
 
 
-def check_fixed_objective(J: Any, theta: np.ndarray, visible_size: int, hidden_size: int,
+def check_fixed_objective(J: Callable, theta: np.ndarray, visible_size: int, hidden_size: int,
                           lambda_: float, data: np.ndarray) -> Feedback:
     """Exercise 4.3: the objective for ``minimize(..., jac=True)`` that reads its argument.
 
@@ -347,7 +347,7 @@ def check_fixed_objective(J: Any, theta: np.ndarray, visible_size: int, hidden_s
 FAILING_BLOCKS = ("Theta1", "Theta2", "both", "neither")
 
 
-def _failing_reasons(wrong, activation_type) -> dict:
+def _failing_reasons(wrong: list[str], activation_type: str) -> dict[str, str]:
     """Why each wrong option of Exercise 5.3 fails, given the blocks that do fail."""
     r0 = float(s.derivative_ratio(activation_type, np.zeros(1))[0])
     theta2 = ("Theta2's gradient, sigma3'*a2, uses no hidden derivative: with the cost fixed, "
@@ -369,7 +369,7 @@ def _failing_reasons(wrong, activation_type) -> dict:
     return reasons
 
 
-def check_failing_block(prediction, activation_type="tanh"):
+def check_failing_block(prediction: Any, activation_type: str = "tanh") -> Feedback:
     """Exercise 5.3: with the cost fixed and tanh hidden units, which block fails the check?"""
     fun, theta = s.harness_function(activation_type, "softmax", fixes=("cost",))
     errors = check_gradient(fun, theta, blocks=s.nn_layout(3, 5, 3)).block_errors
@@ -400,7 +400,7 @@ def check_uniform_factor(factor: Any, K: int = 4) -> Feedback:
                 for k in range(2, 11) if k != K])
 
 
-def check_categorical_cost(categorical_cost: Callable[..., Any]) -> Feedback:
+def check_categorical_cost(categorical_cost: Callable) -> Feedback:
     """Exercise 5.2: ``categorical_cost(h, Y, p, lambda_) -> J`` for a softmax output.
 
     ``h`` and ``Y`` are (m, K), examples as rows; ``p`` is the sum of the squared non-bias
@@ -428,10 +428,10 @@ def check_categorical_cost(categorical_cost: Callable[..., Any]) -> Feedback:
                                   f"{np.shape(value)}.")
         values[lambda_] = value
 
-    def cost(lambda_, **options):
+    def cost(lambda_: float, **options: Any) -> float:
         return s.nn_cost_function(theta, 3, 5, 3, X, y, lambda_, **options)[0]
 
-    def matches(**options):
+    def matches(**options: Any) -> bool:
         return all(np.isclose(v, cost(lam, **options), rtol=answer_rtol(v), atol=0)
                    for lam, v in values.items())
 

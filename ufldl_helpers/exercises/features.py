@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers.display import max_activating_inputs
 from ufldl_helpers.exercises import (
@@ -26,7 +27,7 @@ __all__ = ["CHANGES", "check_max_input", "check_reconstruction_error", "check_sp
 CHANGES = ("more", "fewer", "about the same")
 
 
-def check_max_input(max_input: Callable[[np.ndarray], Any], W1: np.ndarray) -> Feedback:
+def check_max_input(max_input: Callable, W1: ArrayLike) -> Feedback:
     """Exercise 7.1: ``max_input(W1)``, the norm-1 input that most activates each hidden unit.
 
     Returns rows like ``W1``; compared with :func:`~ufldl_helpers.display.max_activating_inputs`.
@@ -78,8 +79,8 @@ def check_sparsity_prediction(prediction: Any, n_localized_at_target: int,
             f"localized edge) at rho = 0.01, against {n_localized_at_02} at rho = 0.2.")
 
 
-def check_reconstruction_error(reconstruction_error: Callable[[np.ndarray, np.ndarray], Any],
-                               theta: np.ndarray, X: np.ndarray) -> Feedback:
+def check_reconstruction_error(reconstruction_error: Callable, theta: np.ndarray, X: np.ndarray
+                               ) -> Feedback:
     """Exercise 7.2: ``reconstruction_error(theta, X)``, the average of (1/2)||a3 - x||^2.
 
     Compared with the reconstruction term of ``sparse_autoencoder_cost`` (its cost with

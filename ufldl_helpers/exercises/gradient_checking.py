@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers.activations import sigmoid, sigmoid_grad
 from ufldl_helpers.exercises import (
@@ -50,7 +51,7 @@ STEP_OPTIONS = (10, 100, 1000)
 """Exercise 2.1: by what factor the central difference's error shrinks when epsilon / 10."""
 
 
-def step_effect(epsilon=1e-2) -> int:
+def step_effect(epsilon: float = 1e-2) -> int:
     """Measure, on ``J = exp`` at 1, how much the central error shrinks from epsilon to epsilon/10.
 
     Returns the option of :data:`STEP_OPTIONS` nearest (in log scale) to the measured ratio.
@@ -62,7 +63,7 @@ def step_effect(epsilon=1e-2) -> int:
     return min(STEP_OPTIONS, key=lambda option: abs(np.log(ratio / option)))
 
 
-def check_step_prediction(prediction) -> Feedback:
+def check_step_prediction(prediction: Any) -> Feedback:
     """Exercise 2.1: central differences, epsilon divided by 10: the error divided by what?"""
     if is_placeholder(prediction):
         return not_attempted("2.1", "prediction")
@@ -75,8 +76,8 @@ def check_step_prediction(prediction) -> Feedback:
               "Taylor terms cancel?"))
 
 
-def _check_prediction(exercise: str, prediction: Any, expected: Any, options: Sequence[Any], *,
-                      why: str, hint: str) -> Feedback:
+def _check_prediction(exercise: str, prediction: Any, expected: object,
+                      options: Sequence[object], *, why: str, hint: str) -> Feedback:
     """:func:`check_choice`, with a hint (not the answer) for a wrong option."""
     feedback = check_choice(exercise, prediction, expected, options, name="prediction", why=why)
     prediction = match_option(prediction, options)
@@ -85,7 +86,7 @@ def _check_prediction(exercise: str, prediction: Any, expected: Any, options: Se
     return feedback
 
 
-def _small_problem():
+def _small_problem() -> tuple[tuple[int, int, int], np.ndarray, np.ndarray, np.ndarray]:
     sizes = (3, 4, 2)
     rng = np.random.default_rng(7)
     X, Y = rng.normal(size=(3, 5)), rng.integers(0, 2, size=5)
@@ -105,7 +106,7 @@ def check_scaled_error(answer: Any, c: float = 1.5) -> Feedback:
         return not_yet("2.3", f"the relative error must be a number, got the text {answer!r}.")
     sizes, X, Y, theta = _small_problem()
 
-    def scaled(t):
+    def scaled(t: np.ndarray) -> tuple[np.inexact, np.ndarray]:
         cost, grad = mlp_cost_and_grad(t, sizes, X, Y, lambda_=0.01)
         return cost, c * grad
 
@@ -132,7 +133,7 @@ def check_scaled_error(answer: Any, c: float = 1.5) -> Feedback:
     return not_yet("2.3", f"{feedback.message} Hint: {hint}")
 
 
-def check_central_differences(fun: Any) -> Feedback:
+def check_central_differences(fun: Callable) -> Feedback:
     """Exercise 2.2: a student's ``fun(cost, theta, epsilon)`` computing central differences.
 
     Wraps :func:`ufldl_helpers.grading.check_numerical_gradient`, which compares the result
@@ -213,7 +214,7 @@ def _central_difference_verdict(fun: Callable[..., Any]) -> Feedback | None:
                           f"epsilon = {epsilon}: {feedback.message}")
 
 
-def _changes_theta_by_round_off(fun) -> bool:
+def _changes_theta_by_round_off(fun: Callable) -> bool:
     """True if ``fun`` leaves ``theta`` changed, but only by a few units in the last place."""
     theta = np.random.default_rng(0).normal(size=20)
     before = theta.copy()
@@ -225,7 +226,7 @@ def _changes_theta_by_round_off(fun) -> bool:
     return bool(changed.any() and np.all(np.abs(theta - before) <= 8 * np.abs(np.spacing(before))))
 
 
-def _returns_ellipsis(fun) -> bool:
+def _returns_ellipsis(fun: Callable) -> bool:
     """True if ``fun`` still returns the placeholder ``...`` (its body not written yet)."""
     try:
         return is_placeholder(fun(lambda t: float(np.sum(t)), np.zeros(2), 1e-3))
@@ -239,7 +240,8 @@ SEED_OPTIONS = ("(a3 - y) * f'(z3)", "f'(z3)", "a3 - y")
 """Exercise 2.4: candidate values of delta3 that start the backward pass."""
 
 
-def seeded_backprop(theta, layer_sizes, X, delta3) -> np.ndarray:
+def seeded_backprop(theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray,
+                    delta3: np.ndarray) -> np.ndarray:
     """Backward pass of a sigmoid network started from a given per-example ``delta3``.
 
     The gradients carry UFLDL's ``1/m``: ``W2grad = delta3 @ a2.T / m``, ``b2grad =
@@ -269,7 +271,8 @@ def seeded_backprop(theta, layer_sizes, X, delta3) -> np.ndarray:
                           "b1": delta2.sum(axis=1) / m, "b2": delta3.sum(axis=1) / m})
 
 
-def _output_seeds(theta, layer_sizes, X, Y):
+def _output_seeds(theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray, Y: np.ndarray
+                  ) -> dict[str, np.ndarray]:
     """The candidate delta3 of :data:`SEED_OPTIONS`, computed from a forward pass."""
     P = mlp_layout(layer_sizes).roll(theta)
     a2 = sigmoid(P["W1"] @ X + P["b1"][:, None])
@@ -279,14 +282,15 @@ def _output_seeds(theta, layer_sizes, X, Y):
                     strict=True))
 
 
-def output_seed_that_matches(theta, layer_sizes, X, Y, epsilon=1e-4) -> str:
+def output_seed_that_matches(theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray,
+                             Y: np.ndarray, epsilon: float = 1e-4) -> str:
     """Which seed's backward pass agrees with finite differences of the mean network output.
 
     The learner's check perturbs a weight and compares the *outputs* of the two forward
     passes; this measures that numerical gradient (of ``mean(a3)``, sigmoid units) and returns
     the option of :data:`SEED_OPTIONS` whose :func:`seeded_backprop` is closest to it.
     """
-    def mean_output(t):
+    def mean_output(t: np.ndarray) -> float:
         return float(mlp_forward(t, layer_sizes, X, hidden_activation="sigmoid",
                                  output="sigmoid").mean())
 
@@ -296,7 +300,8 @@ def output_seed_that_matches(theta, layer_sizes, X, Y, epsilon=1e-4) -> str:
         seeded_backprop(theta, layer_sizes, X, seeds[name]) - numerical))
 
 
-def check_seed_prediction(prediction, theta, layer_sizes, X, Y) -> Feedback:
+def check_seed_prediction(prediction: Any, theta: ArrayLike, layer_sizes: Sequence[int],
+                          X: np.ndarray, Y: np.ndarray) -> Feedback:
     """Exercise 2.4: the delta3 that makes backprop match a check of the network's output."""
     if is_placeholder(prediction):
         return not_attempted("2.4", "prediction")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers import sparse_autoencoder as sae
 from ufldl_helpers.exercises import (
@@ -41,8 +42,8 @@ __all__ = [
 COST_TERMS = ("reconstruction", "weight decay", "sparsity")
 
 
-def cost_terms(theta, visible_size: int, hidden_size: int, lambda_: float,
-               sparsity_param: float, beta: float, data) -> dict[str, float]:
+def cost_terms(theta: ArrayLike, visible_size: int, hidden_size: int, lambda_: float,
+               sparsity_param: float, beta: float, data: ArrayLike) -> dict[str, float]:
     """Each term of the sparse autoencoder's cost, from the cost with the others switched off.
 
     Returns
@@ -51,7 +52,7 @@ def cost_terms(theta, visible_size: int, hidden_size: int, lambda_: float,
         ``{"reconstruction": ..., "weight decay": ..., "sparsity": ...}``; the values add up to
         ``sparse_autoencoder_cost(theta, ...)[0]``.
     """
-    def J(lam, b):
+    def J(lam: float, b: float) -> float:
         return float(sae.sparse_autoencoder_cost(theta, visible_size, hidden_size, lam,
                                                  sparsity_param, b, data)[0])
 
@@ -71,7 +72,7 @@ def check_dominant_term(prediction: Any, theta: np.ndarray, data: np.ndarray, *,
     visible_size = data.shape[0]
     hidden_size = (theta.size - visible_size) // (2 * visible_size + 1)
     terms = cost_terms(theta, visible_size, hidden_size, lambda_, sparsity_param, beta, data)
-    biggest = max(terms, key=terms.get)
+    biggest = max(terms, key=terms.__getitem__)
     W1, W2, _, _ = sae.unpack(theta, visible_size, hidden_size)
     largest_weight = float(max(np.abs(W1).max(), np.abs(W2).max()))
     # A sigmoid output lies in (0, 1): each pixel's error is below max(x, 1 - x).
@@ -102,7 +103,7 @@ entries), and none is so close to 0 or 1 that a student's guard such as ``rho_ha
 matters."""
 
 
-def check_kl_grad(kl_grad: Callable[[float, np.ndarray], Any]) -> Feedback:
+def check_kl_grad(kl_grad: Callable) -> Feedback:
     """Exercise 6.3: the derivative of KL(rho || rho_hat) with respect to rho_hat.
 
     ``kl_grad(rho, rho_hat)`` must accept an array ``rho_hat`` and return the elementwise
@@ -136,7 +137,7 @@ def check_kl_grad(kl_grad: Callable[[float, np.ndarray], Any]) -> Feedback:
 
 def small_problem(visible_size: int = 6, hidden_size: int = 3, m: int = 8, *,
                   lambda_: float = 1e-4, sparsity_param: float = 0.05, beta: float = 3.0,
-                  rng=0) -> dict:
+                  rng: np.random.Generator | int | None = 0) -> dict[str, Any]:
     """A small sparse-autoencoder problem for the exercises, with its forward pass.
 
     Returns
@@ -165,7 +166,7 @@ def _blocks(problem: dict, beta: float) -> dict[str, np.ndarray]:
     return sae.layout(v, h).roll(grad)
 
 
-def check_deltas(delta3: Any, delta2: Any, problem: dict[str, Any]) -> Feedback:
+def check_deltas(delta3: Any, delta2: Any, problem: dict) -> Feedback:
     """Exercise 6.4: ``delta3`` and ``delta2`` (with the sparsity term) for ``small_problem()``.
 
     Both are UFLDL's per-example deltas, shapes (visible_size, m) and (hidden_size, m). The check
@@ -217,7 +218,7 @@ def check_deltas(delta3: Any, delta2: Any, problem: dict[str, Any]) -> Feedback:
                           + w1.message.replace("W1grad from your delta2", "W1grad"))
 
 
-def check_sparsity_penalty(sparsity_penalty: Callable[..., Any]) -> Feedback:
+def check_sparsity_penalty(sparsity_penalty: Callable) -> Feedback:
     """Exercise 6.2: ``sparsity_penalty(W1, b1, X, rho, beta)`` = beta * sum_j KL(rho || rho_hat_j).
 
     Compared with the sparsity term of ``sparse_autoencoder_cost`` (cost with ``beta`` minus cost
