@@ -25,6 +25,7 @@ from numpy.typing import ArrayLike
 
 from ufldl_helpers.activations import sigmoid, sigmoid_grad, tanh, tanh_grad
 from ufldl_helpers.exercises import (
+    RTOL,
     Feedback,
     check_array,
     check_choice,
@@ -219,7 +220,7 @@ def check_deltas(delta3: Any, delta2: Any, theta: ArrayLike, layer_sizes: Sequen
         return not_yet("1.2", "delta3 is right; " + slip) if slip else not_yet(
             "1.2", "delta3 is right; " + second.message)
     return correct("1.2", "delta3 and delta2 match the package's per-example error terms "
-                          "(to 1e-07, relative).")
+                          f"(to {RTOL:.0e}, relative).")
 
 
 _GRAD_NAMES = ("W1grad", "b1grad", "W2grad", "b2grad")
@@ -297,5 +298,5 @@ def check_backprop(backprop: Callable) -> Feedback:
             slip = _block_slip(name, got[name], G[block], P[block], m, lambda_)
             example = "one example" if m == 1 else f"{m} examples"
             return not_yet("1.3", f"with {example}: {slip or feedback.message}")
-    return correct("1.3", "all four gradients match mlp_cost_and_grad (to 1e-07, relative) "
-                          "with 5 examples and with one.")
+    return correct("1.3", f"all four gradients match mlp_cost_and_grad (to {RTOL:.0e}, "
+                          "relative) with 5 examples and with one.")

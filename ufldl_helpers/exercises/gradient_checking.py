@@ -21,10 +21,13 @@ from numpy.typing import ArrayLike
 from ufldl_helpers.activations import sigmoid, sigmoid_grad
 from ufldl_helpers.exercises import (
     Feedback,
+    answer_rtol,
+    check_array,
     check_choice,
     check_number,
     correct,
     is_placeholder,
+    match_option,
     not_attempted,
     not_yet,
 )
@@ -77,6 +80,7 @@ def _check_prediction(exercise: str, prediction: Any, expected: object,
                       options: Sequence[object], *, why: str, hint: str) -> Feedback:
     """:func:`check_choice`, with a hint (not the answer) for a wrong option."""
     feedback = check_choice(exercise, prediction, expected, options, name="prediction", why=why)
+    prediction = match_option(prediction, options)
     if not feedback.correct and prediction in options:
         return not_yet(exercise, f"{prediction!r} is not what happens. Hint: {hint}")
     return feedback
@@ -107,19 +111,26 @@ def check_scaled_error(answer: Any, c: float = 1.5) -> Feedback:
         return cost, c * grad
 
     measured = check_gradient(scaled, theta).relative_error
-    feedback = check_number("2.3", answer, measured, name="relative error", rtol=1e-6)
+    feedback = check_number("2.3", answer, measured, name="relative error")
     if feedback.correct or np.ndim(answer) != 0 or isinstance(answer, bool):
         return feedback  # right, or not a single number (check_number says so)
+    if "rounded" in feedback.message or "close to the right value" in feedback.message:
+        return feedback
     value = float(answer)
-    if np.isclose(value, 1 / 3, rtol=1e-6):
-        hint = "1/3 is the value for c = 2; redo the computation for c = 1.5."
-    elif np.isclose(value, (c - 1) / c, rtol=1e-6) or np.isclose(value, c - 1, rtol=1e-6):
+    if value < 0:
+        hint = "a norm is never negative, and so neither is a ratio of two norms."
+    elif np.isclose(value, (c - 1) / c, rtol=1e-3):
+        # Also the right value for another factor: (c' - 1) / (c' + 1) = value; 2 at c = 1.5.
+        other = (1 + value) / (1 - value)
+        hint = (f"{value:g} is what dividing by the norm of g = {c:g} n gives, and also the "
+                f"right value for c = {other:.4g}: UFLDL's denominator is the norm of the *sum* "
+                f"n + g, and here c = {c:g}.")
+    elif np.isclose(value, c - 1, rtol=1e-3):
         hint = "that divides by the wrong norm: UFLDL's denominator is the norm of the *sum* n + g."
     else:
         hint = ("write g = c n, then factor the norm of n out of both the numerator and the "
                 "denominator.")
-    return not_yet("2.3", f"{value:g} is not the relative error of a gradient {c:g} times too "
-                          f"large. Hint: {hint}")
+    return not_yet("2.3", f"{feedback.message} Hint: {hint}")
 
 
 def check_central_differences(fun: Callable) -> Feedback:
@@ -141,6 +152,9 @@ def check_central_differences(fun: Callable) -> Feedback:
                               "point, theta[i] += epsilon followed by theta[i] -= epsilon does not "
                               "always give back the original number. Save the entry "
                               "(old = theta[i]) and assign it back, or perturb a copy.")
+    slip = _central_difference_verdict(fun)
+    if slip is not None:
+        return slip
     try:
         check_numerical_gradient(fun, rng=0)
     except GradingError as err:
@@ -149,7 +163,55 @@ def check_central_differences(fun: Callable) -> Feedback:
         return not_yet("2.2", f"calling numerical_gradient_mine raised "
                               f"{type(exc).__name__}: {exc}")
     return correct("2.2", "your central differences match the package's on a cubic test "
-                          "function (to 1e-08, relative), and theta is left unchanged.")
+                          "function, and theta is left unchanged.")
+
+
+def _cubic(theta: np.ndarray) -> float:
+    """The test function of :func:`ufldl_helpers.grading.check_numerical_gradient`."""
+    return float(np.sum(theta**3) / 3.0 + theta[0] * theta[-1])
+
+
+def _central_difference_verdict(fun: Callable[..., Any]) -> Feedback | None:
+    """Feedback on the values ``fun`` returns for the cubic, or None for the grading check.
+
+    Right values under the shared tolerance (a float32 result too) are correct; a flipped
+    subtraction and ``/ 2 * epsilon`` are named; forward differences, a factor 2, a changed
+    theta, a wrong shape and an error raised are left to the grading check, which names them.
+    Anything else is described without the expected values.
+    """
+    epsilon = 1e-3
+    theta = np.random.default_rng(0).normal(0.0, 1.0, 7)
+    before = theta.copy()
+    try:
+        estimate = np.asarray(fun(_cubic, theta, epsilon))
+    except Exception:  # reported by the grading check
+        return None
+    if (not np.array_equal(theta, before) or estimate.shape != theta.shape
+            or estimate.dtype.kind not in "iuf"):
+        return None
+    central = numerical_gradient(_cubic, before, epsilon, method="central")
+    feedback = check_array("2.2", estimate, central, name="numerical_gradient_mine's estimate")
+    if feedback.correct:
+        return correct("2.2", "your central differences match the package's on a cubic test "
+                              f"function (to {answer_rtol(estimate):.0e}, relative), and theta "
+                              "is left unchanged.")
+
+    def off(reference: np.ndarray) -> bool:
+        return bool(np.linalg.norm(estimate - reference) <= 1e-6 * np.linalg.norm(reference))
+
+    if off(-central):
+        return not_yet("2.2", "every entry has the wrong sign: the difference must be the cost "
+                              "at theta + epsilon minus the cost at theta - epsilon, not the "
+                              "reverse.")
+    if off(central * epsilon**2):
+        return not_yet("2.2", "every entry is epsilon^2 times too small: in Python, "
+                              "x / 2 * epsilon means (x / 2) * epsilon; put the denominator in "
+                              "parentheses, / (2 * epsilon).")
+    forward = numerical_gradient(_cubic, before, epsilon, method="forward")
+    if off(forward) or off(2 * central):
+        return None
+    return not_yet("2.2", f"on the test function sum(theta**3)/3 + theta[0]*theta[-1] at "
+                          f"epsilon = {epsilon}: {feedback.message}")
 
 
 def _changes_theta_by_round_off(fun: Callable) -> bool:

@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 
 from ufldl_helpers import sparse_autoencoder as sae
 from ufldl_helpers.exercises import (
+    RTOL,
     Feedback,
     check_array,
     check_choice,
@@ -28,6 +29,8 @@ from ufldl_helpers.exercises import (
 
 __all__ = [
     "COST_TERMS",
+    "KL_TEST_RHO",
+    "KL_TEST_RHO_HAT",
     "check_deltas",
     "check_dominant_term",
     "check_kl_grad",
@@ -61,17 +64,28 @@ def cost_terms(theta: ArrayLike, visible_size: int, hidden_size: int, lambda_: f
 def check_dominant_term(prediction: Any, theta: np.ndarray, data: np.ndarray, *,
                         lambda_: float = 1e-4, sparsity_param: float = 0.01,
                         beta: float = 3.0) -> Feedback:
-    """Exercise 6.1: which term dominates the cost at UFLDL's random initialization?"""
+    """Exercise 6.1: which term dominates the cost at UFLDL's random initialization?
+
+    The reasons for a wrong option quote bounds computed from ``theta`` and ``data``: the
+    largest weight, and half the squared error of a pixel farthest from (0, 1) on every pixel.
+    """
     visible_size = data.shape[0]
     hidden_size = (theta.size - visible_size) // (2 * visible_size + 1)
     terms = cost_terms(theta, visible_size, hidden_size, lambda_, sparsity_param, beta, data)
     biggest = max(terms, key=terms.__getitem__)
+    W1, W2, _, _ = sae.unpack(theta, visible_size, hidden_size)
+    largest_weight = float(max(np.abs(W1).max(), np.abs(W2).max()))
+    # A sigmoid output lies in (0, 1): each pixel's error is below max(x, 1 - x).
+    worst_error = float(np.max(np.maximum(data, 1 - data)))
+    bound = 0.5 * visible_size * worst_error**2
     reasons = {
-        "reconstruction": "a sigmoid output is within (0, 1) of a pixel in [0.1, 0.9], so half "
-                          "the squared error over 64 pixels is small; compare it with beta "
-                          "times 25 units' KL at the rho_hat of a unit with zero bias",
-        "weight decay": "lambda = 1e-4 times the sum of the squared weights, each below 0.2 in "
-                        "size: tiny",
+        "reconstruction": f"a sigmoid output lies in (0, 1) and the pixels in "
+                          f"[{data.min():.2g}, {data.max():.2g}], so half the squared error over "
+                          f"{visible_size} pixels is at most {visible_size} x "
+                          f"{worst_error:.2g}^2 / 2 = {bound:.3g}; compare it with beta times "
+                          f"{hidden_size} units' KL at the rho_hat of a unit with zero bias",
+        "weight decay": f"lambda = {lambda_:g} times half the sum of the squared weights, each at "
+                        f"most {largest_weight:.2g} in size: tiny",
         "sparsity": "the sparsity term is not the largest for this theta: compare the three",
     }
     return check_choice(
@@ -79,30 +93,46 @@ def check_dominant_term(prediction: Any, theta: np.ndarray, data: np.ndarray, *,
         why=f"{biggest!r} is the largest term at initialization; the next cell shows by how much.")
 
 
+KL_TEST_RHO = (0.01, 0.1, 0.5)
+"""Exercise 6.3's sparsity targets."""
+
+KL_TEST_RHO_HAT = (0.02, 0.05, 0.2, 0.35, 0.7, 0.9)
+"""Exercise 6.3's average activations: none equals a target of :data:`KL_TEST_RHO`, where KL and
+many a wrong derivative vanish together (so no wrong answer is right by coincidence at some
+entries), and none is so close to 0 or 1 that a student's guard such as ``rho_hat + 1e-8``
+matters."""
+
+
 def check_kl_grad(kl_grad: Callable) -> Feedback:
     """Exercise 6.3: the derivative of KL(rho || rho_hat) with respect to rho_hat.
 
     ``kl_grad(rho, rho_hat)`` must accept an array ``rho_hat`` and return the elementwise
     derivative; it is compared with :func:`~ufldl_helpers.sparse_autoencoder.kl_divergence_grad`
-    at targets and averages spread over (0, 1).
+    at :data:`KL_TEST_RHO` and :data:`KL_TEST_RHO_HAT`.
     """
     if is_placeholder(kl_grad):
         return not_attempted("6.3", "kl_grad")
-    rho_hat = np.array([0.001, 0.01, 0.05, 0.3, 0.5, 0.9])
-    for rho in (0.01, 0.1, 0.5):
-        value, problem = run_student_function("6.3", "kl_grad", kl_grad, rho, rho_hat)
+    rho_hat = np.array(KL_TEST_RHO_HAT)
+    for rho in KL_TEST_RHO:
+        value, problem = run_student_function("6.3", "kl_grad", kl_grad, rho, rho_hat.copy())
         if problem:
             return problem
         feedback = check_array("6.3", value, sae.kl_divergence_grad(rho, rho_hat),
-                               name=f"kl_grad({rho}, rho_hat)", rtol=1e-8)
-        if not feedback.correct:
-            if np.shape(value) == rho_hat.shape and np.allclose(
-                    value, sae.kl_divergence(rho, rho_hat)):
+                               name=f"kl_grad({rho}, rho_hat)")
+        if feedback.correct:
+            continue
+        if np.shape(value) == rho_hat.shape:
+            if np.allclose(value, sae.kl_divergence(rho, rho_hat)):
                 return not_yet("6.3", "kl_grad returns KL itself, not its derivative with "
                                       "respect to rho_hat.")
-            return feedback
-    return correct("6.3", "kl_grad matches the derivative of KL(rho || rho_hat) for rho = "
-                          "0.01, 0.1 and 0.5 and rho_hat from 0.001 to 0.9.")
+            if np.allclose(value, np.log(rho / rho_hat) - np.log((1 - rho) / (1 - rho_hat))):
+                return not_yet("6.3", "kl_grad is the derivative with respect to rho, the "
+                                      "target; the penalty changes with rho_hat, the unit's "
+                                      "average activation.")
+        return feedback
+    return correct("6.3", f"kl_grad matches the derivative of KL(rho || rho_hat) for rho = "
+                          f"{', '.join(map(str, KL_TEST_RHO))} and rho_hat from "
+                          f"{KL_TEST_RHO_HAT[0]} to {KL_TEST_RHO_HAT[-1]}.")
 
 
 def small_problem(visible_size: int = 6, hidden_size: int = 3, m: int = 8, *,
@@ -170,7 +200,7 @@ def check_deltas(delta3: Any, delta2: Any, problem: dict) -> Feedback:
     w1 = check_array("6.4", W1grad, ref["W1"], name="W1grad from your delta2")
     if w1.correct:
         return correct("6.4", "delta3 and delta2 give the gradient of sparse_autoencoder_cost "
-                              "for W2 and W1 (relative error < 1e-7).")
+                              f"for W2 and W1 (relative error < {RTOL:.0e}).")
     sparsity = ref["W1"] - _blocks(problem, 0.0)["W1"]
     off = W1grad - ref["W1"]
     scale = float(np.vdot(off, sparsity) / np.vdot(sparsity, sparsity))
@@ -213,7 +243,7 @@ def check_sparsity_penalty(sparsity_penalty: Callable) -> Feedback:
                                   "activation over the examples.")
         if np.isclose(value * beta, expected, rtol=1e-8):
             return not_yet("6.2", "your penalty lacks the weight beta of the sparsity term.")
-        feedback = check_array("6.2", value, expected, name="sparsity_penalty", rtol=1e-8)
+        feedback = check_array("6.2", value, expected, name="sparsity_penalty")
         if not feedback.correct:
             return feedback
     return correct("6.2", "sparsity_penalty equals the sparsity term of sparse_autoencoder_cost "
