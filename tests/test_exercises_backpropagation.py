@@ -166,3 +166,29 @@ def test_backprop_equivalent_forms_pass():
         return ((X @ delta2.T).T / m + lambda_ * W1, delta2.mean(axis=1),
                 np.einsum("om,hm->oh", delta3, a2) / m + lambda_ * W2, delta3.mean(axis=1))
     assert ex.check_backprop(einsum_form).status == CORRECT
+
+
+def test_backprop_broadcast_error_gets_one_helpful_line():
+    def elementwise(W1, b1, W2, b2, X, Y, lambda_):
+        m = X.shape[1]
+        a2 = sigmoid(W1 @ X + b1[:, None])
+        a3 = sigmoid(W2 @ a2 + b2[:, None])
+        delta3 = (a3 - Y) * a3 * (1 - a3)
+        delta2 = (W2.T * delta3) * a2 * (1 - a2)   # * where @ was meant
+        return (delta2 @ X.T / m + lambda_ * W1, delta2.sum(axis=1) / m,
+                delta3 @ a2.T / m + lambda_ * W2, delta3.sum(axis=1) / m)
+
+    feedback = ex.check_backprop(elementwise)
+    assert feedback.status == NOT_YET
+    assert "* where @ was meant" in feedback.message and "(3,2)" in feedback.message
+    assert "\n" not in feedback.message
+
+
+def test_deltas_with_two_output_units_catch_elementwise_for_matrix_product():
+    sizes = (2, 3, 2)
+    theta, X, Y = ex.backprop_problem(sizes, m=4, rng=0)
+    right3, right2 = ex.per_example_deltas(theta, sizes, X, Y)
+    assert ex.check_deltas(right3, right2, theta, sizes, X, Y).correct
+    P = mlp_layout(sizes).roll(theta)
+    with pytest.raises(ValueError, match="broadcast"):  # the student's own line fails
+        _ = P["W2"].T * right3

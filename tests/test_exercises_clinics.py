@@ -183,7 +183,8 @@ def test_4_1_rejecting_test(problem):
     assert status(ex.check_rejecting_test("wolfe", theta, data)) == NOT_YET
     for option in ("sufficient decrease", "both"):
         message = ex.check_rejecting_test(option, theta, data).message
-        assert "rounds to f(0)" in message and "'curvature'" not in message
+        assert "passes at the last trial" in message and "'curvature'" not in message
+        assert "rounds to f(0)" not in message  # the mechanism is the exercise's answer
 
 
 @pytest.mark.parametrize("answer", [
@@ -326,3 +327,61 @@ def test_5_2_and_4_3_functions_returning_the_placeholder_are_not_attempted(probl
     theta, data = problem
     assert status(ex.check_fixed_objective(lambda x: ..., theta, 784, 10, 1e-4, data)) \
         == NOT_ATTEMPTED
+
+
+# --- the shared rules: pairs as lists, float32, rounded decimals, no formula in a message ------
+
+def test_3_3_and_4_3_accept_a_list_of_two_and_float32(problem):
+    def as_list(x, encoder, decoder):
+        return list(right_gradients(x, encoder, decoder))
+
+    def single(x, encoder, decoder):
+        return tuple(g.astype(np.float32) for g in right_gradients(x, encoder, decoder))
+
+    for fun in (as_list, single):
+        feedback = ex.check_fixed_gradients(fun)
+        assert status(feedback) == CORRECT, feedback.message
+    theta, data = problem
+
+    def listed(x):
+        return list(lb.autoencoder_cost_and_grad(x, 784, 10, 1e-4, data))
+
+    def single_precision(x):
+        cost, grad = lb.autoencoder_cost_and_grad(x, 784, 10, 1e-4, data)
+        return np.float32(cost), grad.astype(np.float32)
+
+    for fun in (listed, single_precision):
+        feedback = ex.check_fixed_objective(fun, theta, 784, 10, 1e-4, data)
+        assert status(feedback) == CORRECT, feedback.message
+
+
+def test_4_3_missing_weight_decay_is_named_not_called_rounding(problem):
+    theta, data = problem
+    feedback = ex.check_fixed_objective(
+        lambda x: lb.autoencoder_cost_and_grad(x, 784, 10, 0.0, data), theta, 784, 10, 1e-4, data)
+    assert status(feedback) == NOT_YET and "leaves out the weight decay" in feedback.message
+    assert "exactly" not in feedback.message
+
+
+@pytest.mark.parametrize("rounded", [1.33, 1.3333, 1.3, 1.333])
+def test_5_1_a_rounded_decimal_is_asked_for_exactly(rounded):
+    feedback = ex.check_uniform_factor(rounded)
+    assert status(feedback) == NOT_YET and "rounded value" in feedback.message
+    assert "not the right value" not in feedback.message
+
+
+@pytest.mark.parametrize("wrong", [1.4, 1.34, 1.2])
+def test_5_1_a_wrong_decimal_is_not_called_rounded(wrong):
+    assert "rounded" not in ex.check_uniform_factor(wrong).message
+
+
+def test_5_2_mean_over_everything_says_what_is_wrong_without_the_formula():
+    def mean_over_everything(h, Y, p, lambda_):
+        m = h.shape[0]
+        return -np.mean(Y * np.log(h)) + lambda_ * p / (2 * m)
+
+    feedback = ex.check_categorical_cost(mean_over_everything)
+    assert status(feedback) == NOT_YET and "3 times too small" in feedback.message
+    assert "log h" not in feedback.message and "Y times" not in feedback.message
+    assert status(ex.check_categorical_cost(
+        lambda h, Y, p, lambda_: np.float32(right_cost(h, Y, p, lambda_)))) == CORRECT

@@ -76,3 +76,24 @@ def test_reconstruction_error_equivalent_forms_pass():
     ]
     for form in forms:
         assert ex.check_reconstruction_error(form, theta, X).correct
+
+
+def test_max_input_accepts_a_divide_by_zero_guard_and_float32():
+    guarded = ex.check_max_input(
+        lambda W: W / (np.linalg.norm(W, axis=1, keepdims=True) + 1e-8), W1())
+    assert guarded.correct, guarded.message
+    single = ex.check_max_input(
+        lambda W: (W / np.linalg.norm(W, axis=1, keepdims=True)).astype(np.float32), W1())
+    assert single.correct, single.message
+
+
+def test_max_input_near_miss_never_prints_two_equal_looking_norms():
+    feedback = ex.check_max_input(
+        lambda W: W / (np.linalg.norm(W, axis=1, keepdims=True) + 1e-4), W1())
+    assert feedback.status == NOT_YET and "away from 1" in feedback.message
+    assert "from 1 to 1" not in feedback.message
+
+
+def test_sparsity_prediction_says_what_the_counts_count():
+    message = ex.check_sparsity_prediction("fewer", 17, 0, 25).message
+    assert "17 of 25 filters Gabor-like" in message and "0 at rho = 0.2" in message

@@ -131,3 +131,56 @@ def test_seed_prediction(seed):
     assert ex.check_seed_prediction("f'(z3)", *args).status == CORRECT
     wrong = ex.check_seed_prediction("(a3 - y) * f'(z3)", *args)
     assert wrong.status == NOT_YET and "output a3" in wrong.message
+
+
+def test_scaled_error_names_no_uncertain_cause():
+    third = ex.check_scaled_error(1 / 3)  # dividing by ||g|| at c = 1.5, or c = 2's answer
+    assert third.status == NOT_YET
+    assert "norm of g" in third.message and "c = 2" in third.message
+    assert "redo the computation" not in third.message
+    negative = ex.check_scaled_error(-0.2)
+    assert negative.status == NOT_YET and "never negative" in negative.message
+    rounded = ex.check_scaled_error(0.20001)
+    assert rounded.status == NOT_YET and "close to the right value" in rounded.message
+
+
+def _flipped(cost, theta, epsilon):
+    return -_central(cost, theta, epsilon)
+
+
+def _precedence(cost, theta, epsilon):
+    grad = np.zeros_like(theta)
+    for i in range(theta.size):
+        step = np.zeros_like(theta)
+        step[i] = epsilon
+        grad[i] = (cost(theta + step) - cost(theta - step)) / 2 * epsilon
+    return grad
+
+
+def test_central_differences_sign_and_precedence_slips_are_named_without_the_values():
+    flipped = ex.check_central_differences(_flipped)
+    assert flipped.status == NOT_YET and "wrong sign" in flipped.message
+    precedence = ex.check_central_differences(_precedence)
+    assert precedence.status == NOT_YET and "(2 * epsilon)" in precedence.message
+    for feedback in (flipped, precedence):
+        assert "expected" not in feedback.message and "perturb one entry" not in feedback.message
+    other = ex.check_central_differences(lambda c, t, e: _central(c, t, e) + np.arange(7.0))
+    assert other.status == NOT_YET and "expected" not in other.message
+
+
+def test_central_differences_float32_result_is_correct():
+    feedback = ex.check_central_differences(
+        lambda c, t, e: _central(c, t, e).astype(np.float32))
+    assert feedback.status == CORRECT, feedback.message
+
+
+@pytest.mark.parametrize("spelling", ["(a3-y)*f'(z3)", "F'(Z3)", " f' (z3) "])
+def test_seed_prediction_ignores_whitespace_and_case(spelling):
+    theta, X, Y = doc002.tiny_problem(rng=0)
+    feedback = ex.check_seed_prediction(spelling, theta, doc002.LAYER_SIZES, X, Y)
+    assert "not one of" not in feedback.message and "must be one of" not in feedback.message
+
+
+def test_step_prediction_as_text_is_told_to_be_a_number():
+    feedback = ex.check_step_prediction("100")
+    assert feedback.status == NOT_YET and "must be a number" in feedback.message

@@ -156,7 +156,6 @@ def test_sparsity_penalty_slips_are_not_named_for_other_wrong_answers():
 
 @pytest.mark.parametrize(("fun", "words"), [
     (lambda r, h: np.log(h / r) - np.log((1 - h) / (1 - r)), "arguments swapped"),
-    (lambda r, h: np.log(r / h) - np.log((1 - r) / (1 - h)), "with respect to rho, the target"),
     (lambda r, h: -r / h, "first term only"),
 ])
 def test_kl_grad_slips_are_named(fun, words):
@@ -185,3 +184,50 @@ def test_f_prime_slips_in_the_deltas_are_named():
     assert "lacks the factor f'(z2)" in ex.check_deltas(d3, back, p).message
     # float32 deltas are still right at the check's tolerance
     assert ex.check_deltas(d3.astype(np.float32), d2.astype(np.float32), p).status == CORRECT
+
+
+def test_kl_grad_accepts_a_guard_and_float32():
+    def guarded(rho, rho_hat):
+        return -rho / (rho_hat + 1e-8) + (1 - rho) / (1 - rho_hat + 1e-8)
+
+    def single(rho, rho_hat):
+        return (-rho / rho_hat + (1 - rho) / (1 - rho_hat)).astype(np.float32)
+
+    for fun in (guarded, single):
+        feedback = ex.check_kl_grad(fun)
+        assert feedback.correct, feedback.message
+
+
+def test_kl_grad_with_respect_to_rho_is_named_with_no_coincidental_partial_credit():
+    def wrt_rho(rho, rho_hat):
+        return np.log(rho / rho_hat) - np.log((1 - rho) / (1 - rho_hat))
+
+    feedback = ex.check_kl_grad(wrt_rho)
+    assert feedback.status == NOT_YET and "with respect to rho, the target" in feedback.message
+    assert not set(ex.KL_TEST_RHO) & set(ex.KL_TEST_RHO_HAT)
+
+
+def test_sparsity_penalty_accepts_a_log_guard_and_float32():
+    def guarded(W1, b1, X, rho, beta):
+        rho_hat = sigmoid(W1 @ X + b1[:, None]).mean(axis=1)
+        kl = (rho * np.log(rho / (rho_hat + 1e-8))
+              + (1 - rho) * np.log((1 - rho) / (1 - rho_hat + 1e-8)))
+        return beta * np.sum(kl)
+
+    def single(W1, b1, X, rho, beta):
+        return np.float32(guarded(W1, b1, X, rho, beta))
+
+    for fun in (guarded, single):
+        feedback = ex.check_sparsity_penalty(fun)
+        assert feedback.correct, feedback.message
+
+
+def test_dominant_term_reasons_quote_the_package_numbers():
+    theta = sae.initialize_parameters(25, 64, rng=0)
+    data = np.random.default_rng(0).uniform(0.1, 0.9, size=(64, 200))
+    decay = ex.check_dominant_term("weight decay", theta, data).message
+    r = np.sqrt(6 / (25 + 64 + 1))
+    assert f"at most {r:.2g}" in decay or f"at most {np.abs(theta[:3200]).max():.2g}" in decay
+    assert "0.2 in size" not in decay
+    reconstruction = ex.check_dominant_term("reconstruction", theta, data).message
+    assert "64 x 0.9^2 / 2 = 25.9" in reconstruction

@@ -231,6 +231,19 @@ def test_numerical_gradient_mistakes(fun, fragment):
     assert fragment in _flat(str(info.value))
 
 
+def test_numerical_gradient_generic_message_never_prints_the_expected_values():
+    def shifted(cost, theta, epsilon):
+        return _central(cost, theta, epsilon) + np.arange(theta.size)
+    with pytest.raises(grading.GradingError) as info:
+        grading.check_numerical_gradient(shifted, rng=0)
+    message = _flat(str(info.value))
+    theta = np.random.default_rng(0).normal(0.0, 1.0, 7)
+    expected = numerical_gradient(lambda t: float(np.sum(t**3) / 3 + t[0] * t[-1]), theta,
+                                  epsilon=1e-3)
+    assert "perturb one entry" in message and "expected" not in message
+    assert not any(f"{v:.6g}" in message for v in expected)
+
+
 def test_numerical_gradient_correct():
     grading.check_numerical_gradient(_central)
     grading.check_numerical_gradient(_central, rng=3)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable, Sequence
+from typing import Any, Literal, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 DEFAULT_SEED = 0
 """Seed used when an ``rng`` argument is ``None``: the package is reproducible by default."""
@@ -39,7 +41,7 @@ def check_rng(rng: np.random.Generator | int | None, name: str = "rng") -> np.ra
 
 
 def check_array(
-    x,
+    x: ArrayLike,
     name: str,
     *,
     ndim: int | None = None,
@@ -105,8 +107,34 @@ def check_array(
     return arr
 
 
+@overload
 def check_scalar(
-    x,
+    x: object,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+    integer: Literal[True],
+) -> int: ...
+
+
+@overload
+def check_scalar(
+    x: object,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+    integer: Literal[False] = False,
+) -> float: ...
+
+
+def check_scalar(
+    x: Any,
     name: str,
     *,
     low: float | None = None,
@@ -114,7 +142,7 @@ def check_scalar(
     low_inclusive: bool = True,
     high_inclusive: bool = True,
     integer: bool = False,
-) -> float | int:
+) -> float:
     """Validate a real scalar (optionally an integer) within an interval; return it.
 
     Examples
@@ -144,7 +172,8 @@ def check_scalar(
     return x
 
 
-def _interval(low, high, low_inclusive, high_inclusive) -> str:
+def _interval(low: float | None, high: float | None, low_inclusive: bool,
+              high_inclusive: bool) -> str:
     if high is None:
         return f"{'>=' if low_inclusive else '>'} {low}"
     if low is None:
@@ -154,14 +183,14 @@ def _interval(low, high, low_inclusive, high_inclusive) -> str:
     return f"in {left}{low}, {high}{right}"
 
 
-def check_choice(x, name: str, choices: Sequence[str]) -> str:
+def check_choice(x: str, name: str, choices: Sequence[str]) -> str:
     """Validate that ``x`` is one of the allowed strings."""
     if x not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {x!r}")
     return x
 
 
-def check_subset(values, name: str, choices: Sequence[str]) -> frozenset[str]:
+def check_subset(values: object, name: str, choices: Sequence[str]) -> frozenset[str]:
     """Validate an iterable of option names (e.g. which fixes to apply); return them as a set."""
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise TypeError(f"{name} must be an iterable of names from {list(choices)}, "

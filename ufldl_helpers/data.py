@@ -20,6 +20,7 @@ import hashlib
 import os
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +36,7 @@ BUNDLED_SHA256 = {
 
 DATA_DIR_ENV = "UFLDL_DATA_DIR"
 
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),
@@ -309,7 +310,7 @@ def normalize_patches(patches: np.ndarray) -> np.ndarray:
     return (np.clip(centred, -pstd, pstd) / pstd + 1.0) * 0.4 + 0.1
 
 
-def load_mnist_autoencoder() -> dict:
+def load_mnist_autoencoder() -> dict[str, Any]:
     """Parameters of UFLDL's MNIST sparse autoencoder, trained on the 5000 bundled digits.
 
     The setting of UFLDL's Exercise:Vectorization (784 -> 196 -> 784, ``sparsity_param`` 0.1,
@@ -328,7 +329,7 @@ def load_mnist_autoencoder() -> dict:
         ``lambda_``, ``sparsity_param``, ``beta`` (float), ``max_iter``, ``seed`` (int).
     """
     npz = _load_npz("mnist_autoencoder.npz")
-    params = {key: npz[key].astype(np.float64) for key in ("W1", "b1", "W2", "b2")}
+    params: dict[str, Any] = {key: npz[key].astype(np.float64) for key in ("W1", "b1", "W2", "b2")}
     params["theta"] = np.concatenate([params[k].ravel() for k in ("W1", "W2", "b1", "b2")])
     params["cost_history"] = npz["cost_history"]
     params["lambda_"], params["sparsity_param"], params["beta"] = (

@@ -9,12 +9,23 @@ them; plots only draw.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import check_array, check_choice, check_scalar
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import SubFigure
+
+    from ufldl_helpers.filters import FilterStatistics, GaborCalibration, GaborFit
+    from ufldl_helpers.gradcheck import EpsilonSweep, GradientCheck
+    from ufldl_helpers.training import TrainingResult
 
 __all__ = [
     "display_network",
@@ -33,7 +44,7 @@ __all__ = [
 ]
 
 
-def max_activating_inputs(W1) -> np.ndarray:
+def max_activating_inputs(W1: ArrayLike) -> np.ndarray:
     """The norm-bounded input that maximally activates each hidden unit.
 
     Under ``||x||^2 <= 1`` (and ignoring the bias), ``W1[i] @ x`` is largest for
@@ -56,7 +67,8 @@ def max_activating_inputs(W1) -> np.ndarray:
     return W1 / norms[:, None]
 
 
-def network_mosaic(A, cols: int | None = None, normalize: bool = True, order: str = "C",
+def network_mosaic(A: ArrayLike, cols: int | None = None, normalize: bool = True,
+                   order: str = "C",
                    gap: int = 1) -> np.ndarray:
     """Tile the columns of ``A`` (square images) into one array, as UFLDL's display_network.
 
@@ -113,8 +125,21 @@ def network_mosaic(A, cols: int | None = None, normalize: bool = True, order: st
     return mosaic
 
 
-def display_network(A, cols: int | None = None, normalize: bool = True, ax=None,
-                    order: str = "C", title: str | None = None):
+@overload
+def display_network(A: ArrayLike, cols: int | None = None, normalize: bool = True,
+                    ax: None = None, order: str = "C", title: str | None = None
+                    ) -> Figure: ...
+
+
+@overload
+def display_network(A: ArrayLike, cols: int | None = None, normalize: bool = True,
+                    ax: Axes | None = None, order: str = "C", title: str | None = None
+                    ) -> Figure | SubFigure: ...
+
+
+def display_network(A: ArrayLike, cols: int | None = None, normalize: bool = True,
+                    ax: Axes | None = None, order: str = "C", title: str | None = None
+                    ) -> Figure | SubFigure:
     """Show the columns of ``A`` as a mosaic of gray images (UFLDL's ``display_network``).
 
     Parameters
@@ -132,6 +157,7 @@ def display_network(A, cols: int | None = None, normalize: bool = True, ax=None,
     matplotlib.figure.Figure
     """
     mosaic = network_mosaic(A, cols=cols, normalize=normalize, order=order)
+    fig: Figure | SubFigure
     if ax is None:
         import matplotlib.pyplot as plt
 
@@ -149,7 +175,18 @@ def display_network(A, cols: int | None = None, normalize: bool = True, ax=None,
     return fig
 
 
-def _figure_and_axes(ax, figsize):
+@overload
+def _figure_and_axes(ax: None, figsize: tuple[float, float]
+                     ) -> tuple[Figure, Axes]: ...
+
+
+@overload
+def _figure_and_axes(ax: Axes, figsize: tuple[float, float]
+                     ) -> tuple[Figure | SubFigure, Axes]: ...
+
+
+def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]
+                     ) -> tuple[Figure | SubFigure, Axes]:
     if ax is not None:
         return ax.figure, ax
     import matplotlib.pyplot as plt
@@ -158,7 +195,18 @@ def _figure_and_axes(ax, figsize):
     return fig, ax
 
 
-def plot_epsilon_sweep(sweep, *, highlight=None, tol=None, ax=None) -> Figure:
+@overload
+def plot_epsilon_sweep(sweep: EpsilonSweep, *, highlight: float | None = None,
+                       tol: float | None = None, ax: None = None) -> Figure: ...
+
+
+@overload
+def plot_epsilon_sweep(sweep: EpsilonSweep, *, highlight: float | None = None,
+                       tol: float | None = None, ax: Axes | None = None) -> Figure | SubFigure: ...
+
+
+def plot_epsilon_sweep(sweep: EpsilonSweep, *, highlight: float | None = None,
+                       tol: float | None = None, ax: Axes | None = None) -> Figure | SubFigure:
     """Relative error of the gradient check against epsilon, on log-log axes (the V shape).
 
     Parameters
@@ -218,7 +266,8 @@ def plot_epsilon_sweep(sweep, *, highlight=None, tol=None, ax=None) -> Figure:
     return fig
 
 
-def plot_gradient_check(report, *, max_points=5000, reference_slope=None) -> Figure:
+def plot_gradient_check(report: GradientCheck, *, max_points: int = 5000,
+                        reference_slope: float | None = None) -> Figure:
     """Two panels for a :class:`~ufldl_helpers.gradcheck.GradientCheck`.
 
     Left: analytic against numerical entries, one color per block, with the diagonal (a correct
@@ -279,7 +328,18 @@ def plot_gradient_check(report, *, max_points=5000, reference_slope=None) -> Fig
     return fig
 
 
-def plot_kl_penalty(sparsity_params=(0.01, 0.05, 0.2), ax=None):
+@overload
+def plot_kl_penalty(sparsity_params: ArrayLike = (0.01, 0.05, 0.2), ax: None = None
+                    ) -> Figure: ...
+
+
+@overload
+def plot_kl_penalty(sparsity_params: ArrayLike = (0.01, 0.05, 0.2), ax: Axes | None = None
+                    ) -> Figure | SubFigure: ...
+
+
+def plot_kl_penalty(sparsity_params: ArrayLike = (0.01, 0.05, 0.2), ax: Axes | None = None
+                    ) -> Figure | SubFigure:
     """``KL(rho || rho_hat)`` against ``rho_hat`` for a few targets ``rho``.
 
     Returns
@@ -301,7 +361,21 @@ def plot_kl_penalty(sparsity_params=(0.01, 0.05, 0.2), ax=None):
     return fig
 
 
-def plot_cost_history(*histories, labels=None, ax=None):
+@overload
+def plot_cost_history(*histories: TrainingResult | ArrayLike,
+                      labels: Sequence[str] | None = None, ax: None = None
+                      ) -> Figure: ...
+
+
+@overload
+def plot_cost_history(*histories: TrainingResult | ArrayLike,
+                      labels: Sequence[str] | None = None, ax: Axes | None = None
+                      ) -> Figure | SubFigure: ...
+
+
+def plot_cost_history(*histories: TrainingResult | ArrayLike,
+                      labels: Sequence[str] | None = None, ax: Axes | None = None
+                      ) -> Figure | SubFigure:
     """Cost per L-BFGS-B iteration (log scale) of one or more training runs.
 
     Parameters
@@ -321,7 +395,7 @@ def plot_cost_history(*histories, labels=None, ax=None):
                          f"got {len(labels)}")
     fig, ax = _figure_and_axes(ax, (5.5, 3.5))
     for k, h in enumerate(histories):
-        h = check_array(getattr(h, "cost_history", h), "history", ndim=1)
+        h = check_array(cast("ArrayLike", getattr(h, "cost_history", h)), "history", ndim=1)
         ax.semilogy(np.arange(h.size), h, label=None if labels is None else labels[k])
     ax.set_xlabel("L-BFGS-B iteration")
     ax.set_ylabel("cost J (log scale)")
@@ -330,7 +404,7 @@ def plot_cost_history(*histories, labels=None, ax=None):
     return fig
 
 
-def plot_filter_statistics(stats):
+def plot_filter_statistics(stats: FilterStatistics) -> Figure:
     """Two panels: ``rho_hat`` per hidden unit against the target, and the Gabor-fit measures.
 
     The right panel places each filter by its stripes across (``n_x``) and its envelope along
@@ -366,7 +440,7 @@ def plot_filter_statistics(stats):
     return fig
 
 
-def _gabor_plane(ax, nx_max: float) -> None:
+def _gabor_plane(ax: Axes, nx_max: float) -> None:
     """Axes for the localized-edge criterion: stripes across (n_x) against the envelope's
     length along the stripes relative to the patch's room (counted: lower left)."""
     ax.axvline(nx_max, color="k", ls=":")
@@ -377,13 +451,14 @@ def _gabor_plane(ax, nx_max: float) -> None:
     ax.set_ylabel("envelope along stripes / room in patch")
 
 
-def _gabor_plane_points(fit, mask=None):
+def _gabor_plane_points(fit: GaborFit, mask: np.ndarray | slice | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """(x, y) of fits in :func:`_gabor_plane`; an unbounded envelope is drawn at the top."""
     mask = slice(None) if mask is None else mask
     return np.minimum(fit.n_x[mask], 2.0), np.minimum(fit.envelope_length[mask], 3.0)
 
 
-def _plot_gabor_measures(fit, ax):
+def _plot_gabor_measures(fit: GaborFit, ax: Axes) -> None:
     edge = fit.localized_edge
     groups = ((edge, "tab:green", "o", "localized edge"),
               (~edge, "tab:red", "x", "not localized edge"))
@@ -396,7 +471,8 @@ def _plot_gabor_measures(fit, ax):
     ax.legend(loc="upper right", fontsize="small")
 
 
-def plot_gabor_fits(filters, fit=None, cols: int = 5):
+def plot_gabor_fits(filters: ArrayLike | TrainingResult, fit: GaborFit | None = None,
+                    cols: int = 5) -> Figure:
     """Each filter next to its fitted Gabor, labelled with R^2 and n_x; localized edges boxed
     in green, the others in red.
 
@@ -417,7 +493,7 @@ def plot_gabor_fits(filters, fit=None, cols: int = 5):
 
     from ufldl_helpers.filters import fit_gabors
 
-    filters = check_array(getattr(filters, "W1", filters), "filters")
+    filters = check_array(cast("ArrayLike", getattr(filters, "W1", filters)), "filters")
     fit = fit_gabors(filters) if fit is None else fit
     n = fit.n_filters
     p = fit.models.shape[1]
@@ -450,7 +526,7 @@ def plot_gabor_fits(filters, fit=None, cols: int = 5):
     return fig
 
 
-def plot_gabor_calibration(calibration):
+def plot_gabor_calibration(calibration: GaborCalibration) -> Figure:
     """The localized-edge criterion on synthetic filters of known kind: one example of each
     kind, and where every fit falls in the plane of :func:`plot_filter_statistics`.
 
@@ -490,7 +566,18 @@ def plot_gabor_calibration(calibration):
     return fig
 
 
-def plot_filters(W1, title: str | None = None, ax=None):
+@overload
+def plot_filters(W1: ArrayLike | TrainingResult, title: str | None = None,
+                 ax: None = None) -> Figure: ...
+
+
+@overload
+def plot_filters(W1: ArrayLike | TrainingResult, title: str | None = None,
+                 ax: Axes | None = None) -> Figure | SubFigure: ...
+
+
+def plot_filters(W1: ArrayLike | TrainingResult, title: str | None = None,
+                 ax: Axes | None = None) -> Figure | SubFigure:
     """A first layer's filters as a mosaic, titled with what a Gabor fit finds in them.
 
     Parameters
@@ -508,7 +595,7 @@ def plot_filters(W1, title: str | None = None, ax=None):
     """
     from ufldl_helpers.filters import fit_gabors
 
-    W1 = getattr(W1, "W1", W1)
+    W1 = cast("ArrayLike", getattr(W1, "W1", W1))
     fit = fit_gabors(W1)
     gabor_like = int(np.count_nonzero(fit.gabor_like))
     count = (f"of {fit.n_filters}: {gabor_like} Gabor-like, {fit.n_localized_edges} "
@@ -517,7 +604,8 @@ def plot_filters(W1, title: str | None = None, ax=None):
                            title=count if title is None else f"{title}\n{count}")
 
 
-def plot_hyperparameter_sweep(sweep, names=None):
+def plot_hyperparameter_sweep(sweep: Mapping[str, Mapping[Any, TrainingResult]],
+                              names: Iterable[str] | None = None) -> Figure:
     """The learned filters for each value of each swept hyperparameter, one row per name.
 
     Parameters
@@ -548,7 +636,7 @@ def plot_hyperparameter_sweep(sweep, names=None):
     return fig
 
 
-def plot_whitening(raw, whitened, index: int = 0):
+def plot_whitening(raw: ArrayLike, whitened: ArrayLike, index: int = 0) -> Figure:
     """One image before and after whitening, and the radial power spectra of all of them.
 
     Parameters

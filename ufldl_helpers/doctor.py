@@ -46,6 +46,8 @@ from :func:`~ufldl_helpers.gradcheck.check_gradient` and
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from typing import Any, cast
 
 import numpy as np
 
@@ -202,7 +204,8 @@ def examine(report: GradientCheck) -> tuple[list[Finding], list[str]]:
 # Precision
 
 
-def _precision(report, theta, probe) -> dict:
+def _precision(report: GradientCheck, theta: np.ndarray, probe: dict[str, Any]
+               ) -> dict[str, Any]:
     """The noise actually present: in the cost (measured), in theta's steps, in the gradient.
 
     Returns the cost's noise (standard deviation, at least float64 round-off of |J|), the
@@ -243,7 +246,8 @@ def _precision(report, theta, probe) -> dict:
     }
 
 
-def _low_precision(report, precision, blocks) -> list[Finding]:
+def _low_precision(report: GradientCheck, precision: dict[str, Any],
+                   blocks: dict[str, dict[str, Any]]) -> list[Finding]:
     """Name low precision when it alone can make a correct gradient miss tol."""
     if report.method == "complex" or not (precision["cost_low"] or precision["grad_low"]):
         return []
@@ -274,7 +278,7 @@ def _low_precision(report, precision, blocks) -> list[Finding]:
     )]
 
 
-def _mutates_theta(report, probe) -> list[Finding]:
+def _mutates_theta(report: GradientCheck, probe: dict[str, Any]) -> list[Finding]:
     changed = probe["changed"]
     if not changed.any():
         return []
@@ -289,7 +293,7 @@ def _mutates_theta(report, probe) -> list[Finding]:
     )]
 
 
-def _nondeterministic(probe) -> list[Finding]:
+def _nondeterministic(probe: dict[str, Any]) -> list[Finding]:
     c1, c2 = float(probe["cost"]), float(probe["cost2"])
     g1, g2 = probe["grad"].astype(np.float64), probe["grad2"].astype(np.float64)
     cost_diff = abs(c1 - c2)
@@ -312,11 +316,13 @@ def _nondeterministic(probe) -> list[Finding]:
 # Per-block findings
 
 
-def _block_data(report, theta, precision) -> dict[str, dict]:
+def _block_data(report: GradientCheck, theta: np.ndarray, precision: dict[str, Any]
+                ) -> dict[str, dict[str, Any]]:
     layout, idx = report.layout, report.indices
     n_all = report.numerical.astype(np.float64)
     a_all = report.analytic.astype(np.float64)
-    plain_all = report.plain_numerical.astype(np.float64)
+    # run_check always sets plain_numerical; None is only the dataclass's default.
+    plain_all = cast(np.ndarray, report.plain_numerical).astype(np.float64)
     out = {}
     for name, error in report.block_errors.items():
         sl = layout.slices[name]
@@ -340,11 +346,11 @@ def _block_data(report, theta, precision) -> dict[str, dict]:
     return out
 
 
-def _names_verb(names, singular: str, plural: str) -> str:
+def _names_verb(names: Collection[str], singular: str, plural: str) -> str:
     return f"{', '.join(names)} {singular if len(names) == 1 else plural}"
 
 
-def _truncation_only(report, failing) -> dict[str, float]:
+def _truncation_only(report: GradientCheck, failing: list[dict[str, Any]]) -> dict[str, float]:
     """Blocks whose mismatch Richardson extrapolation removes: truncation error, not a bug.
 
     The check refines only until its verdict is decided; here every coordinate of a failing
@@ -370,7 +376,8 @@ def _truncation_only(report, failing) -> dict[str, float]:
     return out
 
 
-def _ignores_argument(report, failing) -> tuple[list[Finding], set[str]]:
+def _ignores_argument(report: GradientCheck, failing: list[dict[str, Any]]
+                      ) -> tuple[list[Finding], set[str]]:
     zero = [b for b in failing if not np.any(b["n"]) and np.any(b["a"])]
     if not zero:
         return [], set()
@@ -401,11 +408,15 @@ def _layer(name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _localized(unexplained, passing) -> Finding:
+def _localized(unexplained: list[dict[str, Any]], passing: list[dict[str, Any]]) -> Finding:
     bad = [b["name"] for b in unexplained]
     good = [b["name"] for b in passing]
     bad_layers = {_layer(n) for n in bad}
     good_layers = {_layer(n) for n in good}
+    # The layer numbers, when every block has one (the same sets then).
+    numbered = None not in bad_layers | good_layers
+    bad_nums = {n for n in bad_layers if n is not None}
+    good_nums = {n for n in good_layers if n is not None}
     biases = {n for n in bad + good if n.startswith("b")}
     if set(bad) <= biases:
         hint = ("only bias gradients are wrong: b_l's gradient is delta_{l+1} summed over the "
@@ -414,13 +425,13 @@ def _localized(unexplained, passing) -> Finding:
         hint = ("the weight gradients are wrong while the biases of the same layers are right, "
                 "so delta is right: look at W_l's gradient delta_{l+1} @ a_l.T / m (the "
                 "previous layer's activations, the transpose, the 1/m)")
-    elif None not in bad_layers | good_layers and max(bad_layers) < min(good_layers):
+    elif numbered and max(bad_nums) < min(good_nums):
         hint = ("the later layers are right and the earlier ones wrong, so the error is in the "
                 "backward step delta_l = (W_l.T @ delta_{l+1}) * f'(z_l) (delta2 from "
                 "delta3): most often the hidden activation's derivative (f(z) instead of "
                 "f'(z), or f' applied to a instead of z), or a term that enters the hidden "
                 "delta only, such as the sparsity penalty")
-    elif None not in bad_layers | good_layers and min(bad_layers) > max(good_layers):
+    elif numbered and min(bad_nums) > max(good_nums):
         hint = ("the earlier layers are right but the last ones wrong: look at terms that only "
                 "the last layers have, such as their weight decay or an output-only constant")
     else:

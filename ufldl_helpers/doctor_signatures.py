@@ -15,10 +15,12 @@ order; this module imports only the layers below the doctor.
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import numpy as np
 
 from ufldl_helpers.finite_differences import finite_differences, relative_error
-from ufldl_helpers.gradcheck_core import Finding
+from ufldl_helpers.gradcheck_core import Finding, GradientCheck
 
 # Relative residual below which "analytic = transform(numerical)" counts as an exact fit in
 # float64. A correct central difference is good to ~1e-10; a real bug leaves residuals ~1.
@@ -38,7 +40,8 @@ MAX_PARTNER_PROBES = 50
 EPS64 = float(np.finfo(np.float64).eps)
 
 
-def transposed(b, report, theta, fit_tol) -> Finding | None:
+def transposed(b: dict[str, Any], report: GradientCheck, theta: np.ndarray, fit_tol: float
+               ) -> Finding | None:
     """Does the block's analytic gradient equal the numerical one transposed?
 
     Transposing and unrolling in the other order are one test: ``N.ravel("F") ==
@@ -52,7 +55,7 @@ def transposed(b, report, theta, fit_tol) -> Finding | None:
     if not (len(shape) == 2 and min(shape) > 1):
         return None
     layout = report.layout
-    other = "F" if layout.order == "C" else "C"
+    other: Literal["C", "F"] = "F" if layout.order == "C" else "C"
     size = shape[0] * shape[1]
     start = layout.slices[b["name"]].start
     local = b["indices"] - start
@@ -97,7 +100,8 @@ def transposed(b, report, theta, fit_tol) -> Finding | None:
     )
 
 
-def regularization(b, lambda_, bias, fit_tol, scale_fits: bool) -> Finding | None:
+def regularization(b: dict[str, Any], lambda_: float | None, bias: set[str], fit_tol: float,
+                   scale_fits: bool) -> Finding | None:
     """Is numerical - analytic = k * (the block itself)? Then weight decay is misplaced.
 
     The coefficient k is inferred by least squares. With ``lambda_`` given, k must be one of
@@ -119,9 +123,9 @@ def regularization(b, lambda_, bias, fit_tol, scale_fits: bool) -> Finding | Non
         return None
     name = b["name"]
     evidence = {"coefficient": k, "residual": resid}
-    if ratio is not None:
+    if ratio is not None and lambda_:  # ratio is None unless lambda_ is given and nonzero
         evidence.update(lambda_=float(lambda_), ratio_to_lambda=ratio)
-    if confirmed:
+    if confirmed and match is not None:  # confirmed implies a match
         source = (f"fitted numerical - analytic = k*{name} with k = {k:.4g} = "
                   f"{_times(match)}lambda_, as given")
     elif ratio is not None:
@@ -167,7 +171,7 @@ def _times(r: float) -> str:
     return "" if r == 1 else f"{r:g}*"
 
 
-def scale_fit(b, fit_tol) -> float | None:
+def scale_fit(b: dict[str, Any], fit_tol: float) -> float | None:
     n, a = b["n"], b["a"]
     nn = float(n @ n)
     if np.count_nonzero(n) < MIN_FIT_ENTRIES or not np.any(a):
@@ -205,7 +209,7 @@ def _scale_hint(c: float) -> str:
     return hint
 
 
-def scale_findings(fits: dict[str, float], blocks: dict) -> list[Finding]:
+def scale_findings(fits: dict[str, float], blocks: dict[str, dict[str, Any]]) -> list[Finding]:
     """Group blocks that share one constant c into a single finding."""
     groups: list[tuple[float, list[str]]] = []
     for name, c in fits.items():
@@ -237,7 +241,7 @@ def scale_findings(fits: dict[str, float], blocks: dict) -> list[Finding]:
     return findings
 
 
-def ratio_spread(b):
+def ratio_spread(b: dict[str, Any]) -> tuple[float, float, float] | None:
     n, a = b["n"], b["a"]
     if not np.any(n):
         return None
@@ -250,7 +254,8 @@ def ratio_spread(b):
 # Kinks
 
 
-def kinks(report, failing, theta, cost_noise) -> tuple[list[Finding], set[str]]:
+def kinks(report: GradientCheck, failing: list[dict[str, Any]], theta: np.ndarray,
+          cost_noise: float) -> tuple[list[Finding], set[str]]:
     """Probe the worst coordinates of each failing block for a corner in the cost.
 
     At a smooth point the second difference ``(J(x+h) - 2J(x) + J(x-h)) / h`` shrinks in

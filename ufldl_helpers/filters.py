@@ -32,11 +32,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, cast, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import check_array, check_rng, check_scalar
 from ufldl_helpers.activations import sigmoid
+
+if TYPE_CHECKING:
+    from ufldl_helpers.training import TrainingResult
 
 __all__ = [
     "FilterStatistics",
@@ -62,7 +67,18 @@ def _grid(p: int) -> tuple[np.ndarray, np.ndarray]:
     return x.ravel().astype(np.float64), y.ravel().astype(np.float64)
 
 
-def _model(params: np.ndarray, x: np.ndarray, y: np.ndarray, jacobian: bool = False):
+@overload
+def _model(params: np.ndarray, x: np.ndarray, y: np.ndarray,
+           jacobian: Literal[False] = False) -> np.ndarray: ...
+
+
+@overload
+def _model(params: np.ndarray, x: np.ndarray, y: np.ndarray,
+           jacobian: Literal[True]) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def _model(params: np.ndarray, x: np.ndarray, y: np.ndarray, jacobian: bool = False
+           ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Gabor values (B, N) at pixels (x, y) for B parameter rows, and optionally the Jacobian.
 
     ``params[:, :] = x0, y0, theta, log f, log sigma_x, log sigma_y, a, b, c`` with
@@ -110,7 +126,8 @@ def _bounds(p: int) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
-def _linear_part(params: np.ndarray, targets: np.ndarray, x, y) -> np.ndarray:
+def _linear_part(params: np.ndarray, targets: np.ndarray, x: np.ndarray, y: np.ndarray
+                 ) -> np.ndarray:
     """Set ``a, b, c`` of each row to their least-squares values for its nonlinear part."""
     probe = params.copy()
     basis = np.empty((*targets.shape, 3))
@@ -166,8 +183,9 @@ def _starts(patches: np.ndarray, pad: int = 4) -> np.ndarray:
     return np.stack(rows, axis=1).reshape(-1, _N_PARAMS)
 
 
-def _levenberg_marquardt(params, targets, x, y, low, high, max_iter: int = 100,
-                         tol: float = 1e-6):
+def _levenberg_marquardt(params: np.ndarray, targets: np.ndarray, x: np.ndarray, y: np.ndarray,
+                         low: np.ndarray, high: np.ndarray, max_iter: int = 100,
+                         tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
     """Batched, box-projected Levenberg-Marquardt on B independent least-squares problems.
 
     Every problem has its own damping; a step is kept only if it lowers that problem's sum of
@@ -262,7 +280,7 @@ class GaborFit:
     edge_or_bar: np.ndarray = field(init=False)
     localized_edge: np.ndarray = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.n_x = self.sigma_x * self.frequency
         self.n_y = self.sigma_y * self.frequency
         self.polarity_balance = _polarity_balance(self.n_x, self.phase)
@@ -308,7 +326,8 @@ def _polarity_balance(n_x: np.ndarray, phase: np.ndarray) -> np.ndarray:
     return np.clip(np.minimum(positive, negative) / np.maximum(positive, negative), 0, 1)
 
 
-def _reach_along_stripes(x0, y0, orientation, p: int) -> np.ndarray:
+def _reach_along_stripes(x0: np.ndarray, y0: np.ndarray, orientation: np.ndarray, p: int
+                         ) -> np.ndarray:
     """Distance from the centre to the patch border along the stripes, the shorter of the two
     directions; 0 for a centre outside the patch."""
     lo, hi = -0.5, p - 0.5
@@ -323,7 +342,7 @@ def _reach_along_stripes(x0, y0, orientation, p: int) -> np.ndarray:
     return np.where(inside, np.maximum(reach, 0.0), 0.0)
 
 
-def _as_patches(filters) -> np.ndarray:
+def _as_patches(filters: ArrayLike) -> np.ndarray:
     filters = check_array(filters, "filters")
     if filters.ndim == 2:
         n, v = filters.shape
@@ -338,7 +357,7 @@ def _as_patches(filters) -> np.ndarray:
                      f"shape {filters.shape}")
 
 
-def fit_gabors(filters, *, r2_min: float = 0.8, nx_max: float = 0.5,
+def fit_gabors(filters: ArrayLike, *, r2_min: float = 0.8, nx_max: float = 0.5,
                balance_min: float = 0.3) -> GaborFit:
     """Fit a 2-D Gabor to each square filter by least squares; flag the localized edges.
 
@@ -390,7 +409,8 @@ def fit_gabors(filters, *, r2_min: float = 0.8, nx_max: float = 0.5,
                             r2_min, nx_max, balance_min)
 
 
-def _fit_from_params(params, r2, scale, mean, p, r2_min, nx_max, balance_min) -> GaborFit:
+def _fit_from_params(params: np.ndarray, r2: np.ndarray, scale: np.ndarray, mean: np.ndarray,
+                     p: int, r2_min: float, nx_max: float, balance_min: float) -> GaborFit:
     """Canonical parameters (orientation in [0, pi), A >= 0) in the filters' own units."""
     theta = params[:, 2]
     turns = np.floor(theta / np.pi)
@@ -408,8 +428,9 @@ def _fit_from_params(params, r2, scale, mean, p, r2_min, nx_max, balance_min) ->
                     r2_min=r2_min, nx_max=nx_max, balance_min=balance_min)
 
 
-def gabor_patches(patch_size: int, *, sigma_x, sigma_y, frequency, orientation=0.0, phase=0.0,
-                  x0=None, y0=None) -> np.ndarray:
+def gabor_patches(patch_size: int, *, sigma_x: ArrayLike, sigma_y: ArrayLike,
+                  frequency: ArrayLike, orientation: ArrayLike = 0.0, phase: ArrayLike = 0.0,
+                  x0: ArrayLike | None = None, y0: ArrayLike | None = None) -> np.ndarray:
     """Gabor patches (the model of the module docstring, ``A = 1``, ``c = 0``).
 
     Every keyword takes a scalar or a 1-D array; arrays broadcast to ``n`` patches.
@@ -459,8 +480,8 @@ class GaborCalibration:
     fits : dict kind -> GaborFit
     """
 
-    patches: dict
-    fits: dict
+    patches: dict[str, np.ndarray]
+    fits: dict[str, GaborFit]
 
     @property
     def counts(self) -> dict:
@@ -475,7 +496,7 @@ class GaborCalibration:
 
 
 def gabor_calibration(patch_size: int = 8, n: int = 20, *, noise: float = 0.2,
-                      rng=None) -> GaborCalibration:
+                      rng: np.random.Generator | int | None = None) -> GaborCalibration:
     """Run :func:`fit_gabors` on synthetic filters whose answer is known.
 
     - *Gabor edges*: ``n_x`` in [0.3, 0.4], ``sigma_y`` in [1, 0.2 p + 0.5], frequency in
@@ -563,8 +584,9 @@ class FilterStatistics:
         return "\n".join(lines)
 
 
-def filter_statistics(W1, data=None, *, b1=None, sparsity_param=None,
-                      **thresholds) -> FilterStatistics:
+def filter_statistics(W1: ArrayLike | TrainingResult, data: ArrayLike | None = None, *,
+                      b1: ArrayLike | None = None, sparsity_param: float | None = None,
+                      **thresholds: float) -> FilterStatistics:
     """Measure a trained first layer: rho_hat against its target, and a Gabor fit per filter.
 
     Parameters
@@ -586,7 +608,7 @@ def filter_statistics(W1, data=None, *, b1=None, sparsity_param=None,
     FilterStatistics
     """
     if hasattr(W1, "W1") and hasattr(W1, "hyperparameters"):
-        result = W1
+        result = cast("TrainingResult", W1)  # or anything with W1, b1 and hyperparameters
         W1, b1 = result.W1, result.b1
         if sparsity_param is None:
             sparsity_param = result.hyperparameters["sparsity_param"]

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import check_array, check_choice, check_rng, check_scalar
 from ufldl_helpers.params import ParamLayout, as_layout
@@ -49,7 +52,7 @@ class GradientFunctionError(RuntimeError):
     """The function under test raised an exception or returned something unusable."""
 
 
-def relative_error(numerical, analytic) -> float:
+def relative_error(numerical: ArrayLike, analytic: ArrayLike) -> float:
     """UFLDL's relative error ``norm(n - g) / norm(n + g)``.
 
     Two zero vectors agree (0.0). If ``n + g`` is zero but ``n - g`` is not (``g = -n``), the
@@ -74,7 +77,7 @@ def _describe_call(where: str) -> str:
     return f" (while evaluating {where})" if where else ""
 
 
-def call(fun, x, name: str, where: str = ""):
+def call(fun: Callable[[np.ndarray], Any], x: np.ndarray, name: str, where: str = "") -> Any:
     """``fun(x)``, with any exception re-raised as :class:`GradientFunctionError`."""
     try:
         return fun(x)
@@ -84,7 +87,7 @@ def call(fun, x, name: str, where: str = ""):
         ) from exc
 
 
-def as_cost(value, name: str, where: str = "", allow_complex: bool = False):
+def as_cost(value: object, name: str, where: str = "", allow_complex: bool = False) -> Any:
     """Return the cost as a numpy scalar, refusing arrays, strings and non-finite values."""
     if isinstance(value, (tuple, list)):
         raise TypeError(f"{name} must return the cost alone here, got a {type(value).__name__}")
@@ -98,13 +101,14 @@ def as_cost(value, name: str, where: str = "", allow_complex: bool = False):
             or np.asarray(value).dtype.kind not in kinds:
         raise TypeError(f"{name} must return a real number as the cost, got "
                         f"{type(value).__name__}{_describe_call(where)}")
-    if not np.isfinite(value):
+    # numbers.Number is not in numpy's stubs; the dtype kind was checked just above.
+    if not np.isfinite(value):  # type: ignore[arg-type]
         raise ValueError(f"{name} returned a non-finite cost ({value}){_describe_call(where)}: "
                          "look for log(0), division by zero or overflow in the cost")
     return value
 
 
-def split(result, name: str, where: str = ""):
+def split(result: object, name: str, where: str = "") -> Sequence[Any]:
     """Split a return value into ``(cost, grad or None)``."""
     if isinstance(result, (tuple, list)):
         if len(result) != 2:
@@ -115,7 +119,7 @@ def split(result, name: str, where: str = ""):
     return result, None
 
 
-def check_grad(grad, size: int, layout: ParamLayout, name: str) -> np.ndarray:
+def check_grad(grad: object, size: int, layout: ParamLayout, name: str) -> np.ndarray:
     """Validate an analytic gradient: a flat real vector of theta's size, finite."""
     if grad is None:
         raise TypeError(f"{name} must return (cost, grad) for a gradient check, "
@@ -158,12 +162,14 @@ class CostFunction:
     function that modifies its argument).
     """
 
-    def __init__(self, fun, cost_only=None, *, copy_argument: bool = False):
+    def __init__(self, fun: Callable[[np.ndarray], Any],
+                 cost_only: Callable[[np.ndarray], Any] | None = None, *,
+                 copy_argument: bool = False) -> None:
         self.fun = cost_only if cost_only is not None else fun
         self.name = "cost_only" if cost_only is not None else "fun"
         self.copy_argument = copy_argument
 
-    def __call__(self, x, where: str = "", allow_complex: bool = False):
+    def __call__(self, x: np.ndarray, where: str = "", allow_complex: bool = False) -> Any:
         arg = x.copy() if self.copy_argument else x
         value = call(self.fun, arg, self.name, where)
         if isinstance(value, (tuple, list)):
@@ -171,7 +177,7 @@ class CostFunction:
         return as_cost(value, self.name, where, allow_complex=allow_complex)
 
 
-def check_theta(theta) -> np.ndarray:
+def check_theta(theta: ArrayLike) -> np.ndarray:
     """theta: a non-empty flat float32/float64 array."""
     theta = check_array(theta, "theta", ndim=1)
     if theta.size == 0:
@@ -180,7 +186,8 @@ def check_theta(theta) -> np.ndarray:
     return theta
 
 
-def check_indices(indices, layout: ParamLayout, rng, *, allow_sample: bool = True
+def check_indices(indices: int | ArrayLike | None, layout: ParamLayout,
+                  rng: np.random.Generator | int | None, *, allow_sample: bool = True
                   ) -> np.ndarray:
     """The coordinates to check: all (None), a seeded stratified sample (int), or given ones."""
     n = layout.size
@@ -226,7 +233,7 @@ def _stratified_sample(layout: ParamLayout, k: int, rng: np.random.Generator) ->
     return np.sort(np.concatenate(picks))
 
 
-def resolve_epsilon(epsilon, method):
+def resolve_epsilon(epsilon: float | None, method: str) -> float:
     if epsilon is None:
         return DEFAULT_EPSILON[method]
     return check_scalar(epsilon, "epsilon", low=0, low_inclusive=False)
@@ -236,7 +243,8 @@ def resolve_epsilon(epsilon, method):
 # Finite differences
 
 
-def _check_step(theta, indices, epsilon, layout):
+def _check_step(theta: np.ndarray, indices: np.ndarray, epsilon: float,
+                layout: ParamLayout) -> None:
     t = theta[indices]
     lost = t + theta.dtype.type(epsilon) == t
     if np.any(lost):
@@ -247,7 +255,7 @@ def _check_step(theta, indices, epsilon, layout):
 
 def finite_differences(cost: CostFunction, theta: np.ndarray, indices: np.ndarray,
                        epsilon: float, method: str, layout: ParamLayout,
-                       f0=None) -> np.ndarray:
+                       f0: Any = None) -> np.ndarray:
     """Numerical partial derivatives at ``indices`` (one cost call per side per coordinate).
 
     Central and forward differences divide by ``2 * epsilon`` and ``epsilon``, as UFLDL does
@@ -341,7 +349,8 @@ def richardson(cost: CostFunction, theta: np.ndarray, indices: np.ndarray, epsil
         return (4 * half - central) / 3
 
 
-def estimate_cost_noise(cost: CostFunction, theta: np.ndarray, rng=None) -> float:
+def estimate_cost_noise(cost: CostFunction, theta: np.ndarray,
+                        rng: np.random.Generator | int | None = None) -> float:
     """Standard deviation of the noise in ``J`` near theta, from the scatter of nearby values.
 
     The cost is evaluated at ``theta + j * v``, ``j = -10..10``, where ``v`` moves a few random
@@ -377,8 +386,10 @@ def estimate_cost_noise(cost: CostFunction, theta: np.ndarray, rng=None) -> floa
     return float(np.percentile(np.abs(diff), 75)) / (1.1503 * spread)
 
 
-def numerical_gradient(fun, theta, epsilon=None, method="central", *, indices=None,
-                       cost_only=None):
+def numerical_gradient(fun: Callable[[np.ndarray], Any], theta: ArrayLike,
+                       epsilon: float | None = None, method: str = "central", *,
+                       indices: ArrayLike | None = None,
+                       cost_only: Callable[[np.ndarray], Any] | None = None) -> np.ndarray:
     """Finite-difference gradient of a scalar function.
 
     Parameters

@@ -24,7 +24,7 @@ __all__ = ["wrong_hidden_derivative"]
 
 def wrong_hidden_derivative(theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray,
                             Y: np.ndarray, *, lambda_: float = 0.0,
-                            derivative_at: str = "a") -> tuple[float, np.ndarray]:
+                            derivative_at: str = "a") -> tuple[np.inexact, np.ndarray]:
     """Cost and a gradient whose hidden layer uses ``sigmoid_grad(a2)`` instead of
     ``sigmoid_grad(z2)``.
 

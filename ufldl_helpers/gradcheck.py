@@ -44,9 +44,12 @@ UFLDL's own sanity check, ``h(x) = x1^2 + 3 x1 x2`` at ``x = [4, 10]``:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import check_array, check_choice, check_rng, check_scalar
 from ufldl_helpers.doctor import examine
@@ -73,7 +76,7 @@ from ufldl_helpers.gradcheck_core import (
     probe,
     run_check,
 )
-from ufldl_helpers.params import as_layout
+from ufldl_helpers.params import ParamLayout, _Shapes, as_layout
 
 __all__ = [
     "DEFAULT_EPSILON",
@@ -94,9 +97,14 @@ __all__ = [
 ]
 
 
-def check_gradient(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
-                   method="central", cost_only=None, lambda_=None, bias_blocks=None,
-                   order="C", rng=None, n_worst=5, diagnose=True) -> GradientCheck:
+def check_gradient(fun: Callable[[np.ndarray], Any], theta: ArrayLike, *,
+                   epsilon: float | None = None, blocks: ParamLayout | _Shapes | None = None,
+                   indices: int | ArrayLike | None = None, tol: float = 1e-9,
+                   method: str = "central",
+                   cost_only: Callable[[np.ndarray], Any] | None = None,
+                   lambda_: float | None = None, bias_blocks: Iterable[str] | None = None,
+                   order: str = "C", rng: np.random.Generator | int | None = None,
+                   n_worst: int = 5, diagnose: bool = True) -> GradientCheck:
     """Compare ``fun``'s analytic gradient with finite differences; explain any mismatch.
 
     Parameters
@@ -188,7 +196,8 @@ def _doctor(report: GradientCheck) -> None:
     report.notes = report._context["check_notes"] + notes
 
 
-def diagnose(report_or_fun, theta=None, **kwargs) -> list[Finding]:
+def diagnose(report_or_fun: GradientCheck | Callable[[np.ndarray], Any],
+             theta: ArrayLike | None = None, **kwargs: Any) -> list[Finding]:
     """Run the gradient doctor; return its findings.
 
     Parameters
@@ -259,7 +268,8 @@ class DirectionalCheck:
         return self
 
 
-def _check_directional_step(plus, minus, v, epsilon, dtype):
+def _check_directional_step(plus: np.ndarray, minus: np.ndarray, v: np.ndarray, epsilon: float,
+                            dtype: np.dtype) -> None:
     """theta +- epsilon * v must move theta by 2 epsilon along v (to 1%), else refuse epsilon."""
     step = float((plus - minus).astype(np.float64) @ v.astype(np.float64))
     if not abs(step - 2 * epsilon) <= 0.01 * 2 * epsilon:
@@ -270,8 +280,10 @@ def _check_directional_step(plus, minus, v, epsilon, dtype):
             "(1e-4, UFLDL's)")
 
 
-def directional_check(fun, theta, n_directions=5, *, epsilon=1e-4, tol=1e-9, cost_only=None,
-                      rng=None) -> DirectionalCheck:
+def directional_check(fun: Callable[[np.ndarray], Any], theta: ArrayLike, n_directions: int = 5,
+                      *, epsilon: float = 1e-4, tol: float = 1e-9,
+                      cost_only: Callable[[np.ndarray], Any] | None = None,
+                      rng: np.random.Generator | int | None = None) -> DirectionalCheck:
     """Check the gradient along a few random directions (fast for big models).
 
     For unit vectors ``v`` drawn at random, compares the directional derivative ``grad . v``
@@ -354,8 +366,11 @@ class EpsilonSweep:
                 f"{rows}")
 
 
-def epsilon_sweep(fun, theta, epsilons=None, *, method="central", indices=None, cost_only=None,
-                  rng=None) -> EpsilonSweep:
+def epsilon_sweep(fun: Callable[[np.ndarray], Any], theta: ArrayLike,
+                  epsilons: ArrayLike | None = None, *, method: str = "central",
+                  indices: int | ArrayLike | None = None,
+                  cost_only: Callable[[np.ndarray], Any] | None = None,
+                  rng: np.random.Generator | int | None = None) -> EpsilonSweep:
     """Relative error of the gradient check as a function of the step ``epsilon``.
 
     For a correct gradient the curve is a V on log-log axes: for large epsilon the truncation

@@ -30,10 +30,12 @@ explains any difference.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import check_choice, check_rng, check_scalar
 from ufldl_helpers.finite_differences import (
@@ -51,7 +53,7 @@ from ufldl_helpers.finite_differences import (
     richardson,
     split,
 )
-from ufldl_helpers.params import ParamLayout, as_layout
+from ufldl_helpers.params import ParamLayout, _Shapes, as_layout
 
 __all__ = ["Finding", "GradientCheck", "GradientCheckFailed", "WorstEntry", "run_check"]
 
@@ -96,7 +98,7 @@ class Finding:
 
     name: str
     message: str
-    evidence: dict = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
     blocks: tuple[str, ...] = ()
 
     def __str__(self) -> str:
@@ -106,7 +108,8 @@ class Finding:
 class WorstEntry(NamedTuple):
     """One of the worst-matching coordinates of a gradient check."""
 
-    index: int
+    # Shadows tuple.index, the method; renaming the field would break readers of reports.
+    index: int  # type: ignore[assignment]
     block: str
     position: tuple[int, ...]
     numerical: float
@@ -165,19 +168,19 @@ class GradientCheck:
     numerical: np.ndarray
     analytic: np.ndarray
     indices: np.ndarray
-    block_errors: dict
-    worst: list
+    block_errors: dict[str, float]
+    worst: list[WorstEntry]
     layout: ParamLayout
     epsilon: float
     tol: float
     method: str
     cost: float
-    findings: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     plain_relative_error: float = np.nan
     plain_numerical: np.ndarray | None = None
     n_refined: int = 0
-    _context: dict = field(default_factory=dict, repr=False)
+    _context: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def finding_names(self) -> set[str]:
@@ -223,7 +226,7 @@ class GradientCheck:
             return "ok"
         return "FAIL" if not self.passed else "above tol"
 
-    def _block_rows(self):
+    def _block_rows(self) -> Iterator[tuple[str, tuple[int, ...], float, bool]]:
         for name in self.layout.names:
             if name in self.block_errors:
                 err = self.block_errors[name]
@@ -255,11 +258,11 @@ class GradientCheck:
         table = '<table style="border-collapse:collapse;margin:0.4em 0">'
         pad = "padding:2px 12px;"
 
-        def th(text, align="left"):
+        def th(text: str, align: str = "left") -> str:
             return (f'<th style="{pad}border-bottom:1px solid #888;text-align:{align}">'
                     f"{text}</th>")
 
-        def td(text, align="right"):
+        def td(text: str, align: str = "right") -> str:
             font = "" if align == "left" else "font-family:monospace;"
             return (f'<td style="{pad}{font}border-bottom:1px solid #ddd;text-align:{align}">'
                     f"{text}</td>")
@@ -289,7 +292,8 @@ class GradientCheck:
         return "".join(parts)
 
 
-def _worst_entries(numerical, analytic, indices, layout, n_worst):
+def _worst_entries(numerical: np.ndarray, analytic: np.ndarray, indices: np.ndarray,
+                   layout: ParamLayout, n_worst: int) -> list[WorstEntry]:
     diff = np.abs(analytic - numerical)
     order = np.argsort(-diff, kind="stable")[:n_worst]
     entries = []
@@ -302,7 +306,8 @@ def _worst_entries(numerical, analytic, indices, layout, n_worst):
     return entries
 
 
-def probe(fun, theta, layout):
+def probe(fun: Callable[[np.ndarray], Any], theta: np.ndarray, layout: ParamLayout
+          ) -> dict[str, Any]:
     """Call ``fun`` twice on copies of theta: validate, and record mutation and randomness.
 
     The gradients are copied as soon as they are returned: a function that writes every
@@ -330,8 +335,9 @@ def probe(fun, theta, layout):
     }
 
 
-def _refine(cost, theta, idx, numerical, analytic, epsilon, tol, layout, f0, rng,
-            float64: bool) -> dict:
+def _refine(cost: CostFunction, theta: np.ndarray, idx: np.ndarray, numerical: np.ndarray,
+            analytic: np.ndarray, epsilon: float, tol: float, layout: ParamLayout, f0: Any,
+            rng: np.random.Generator, float64: bool) -> dict[str, Any]:
     """Richardson-extrapolate the coordinates that decide a check the plain differences fail.
 
     Returns ``numerical`` (with the refined coordinates replaced), ``refined`` (their mask),
@@ -359,7 +365,7 @@ def _refine(cost, theta, idx, numerical, analytic, epsilon, tol, layout, f0, rng
     refined = order[:done]
     scale = EPS64 * max(abs(float(f0)), 1.0)
 
-    def refined_mismatch():
+    def refined_mismatch() -> float:
         return float(np.linalg.norm(out[refined] - analytic[refined]))
 
     if (float64 and float(np.linalg.norm(out - analytic)) >= target
@@ -405,7 +411,7 @@ def _refine(cost, theta, idx, numerical, analytic, epsilon, tol, layout, f0, rng
     return {"numerical": out, "refined": mask, "step": step, "within_roundoff": within}
 
 
-def _refinement_note(report) -> str:
+def _refinement_note(report: GradientCheck) -> str:
     step = report._context["richardson_step"]
     larger = ("" if step == report.epsilon else
               f" at the larger step {step:g} (at epsilon the round-off of the cost left the "
@@ -432,9 +438,13 @@ def _refinement_note(report) -> str:
             "theta (less saturated units, more examples).")
 
 
-def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
-              method="central", cost_only=None, lambda_=None, bias_blocks=None, order="C",
-              rng=None, n_worst=5) -> GradientCheck:
+def run_check(fun: Callable[[np.ndarray], Any], theta: ArrayLike, *,
+              epsilon: float | None = None, blocks: ParamLayout | _Shapes | None = None,
+              indices: int | ArrayLike | None = None, tol: float = 1e-9,
+              method: str = "central", cost_only: Callable[[np.ndarray], Any] | None = None,
+              lambda_: float | None = None, bias_blocks: Iterable[str] | None = None,
+              order: str = "C", rng: np.random.Generator | int | None = None,
+              n_worst: int = 5) -> GradientCheck:
     """The gradient check without the doctor (``findings`` stays empty).
 
     Takes the arguments of :func:`ufldl_helpers.gradcheck.check_gradient` (see there) except
@@ -469,7 +479,7 @@ def run_check(fun, theta, *, epsilon=None, blocks=None, indices=None, tol=1e-9,
     plain = finite_differences(cost, theta, idx, epsilon, method, layout, f0=first["cost"])
     analytic = first["grad"][idx].astype(np.float64)
     plain_err = relative_error(plain, analytic)
-    refinement = {"numerical": plain, "refined": np.zeros(idx.size, dtype=bool),
+    refinement: dict[str, Any] = {"numerical": plain, "refined": np.zeros(idx.size, dtype=bool),
                   "step": epsilon, "within_roundoff": False}
     if method == "central" and not plain_err < tol:
         cost_dtype = np.asarray(first["cost"]).dtype

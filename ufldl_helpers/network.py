@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import functools
 import numbers
+from collections.abc import Iterable
+from typing import Literal, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ufldl_helpers._validation import check_array, check_choice, check_rng, check_scalar
 from ufldl_helpers.activations import ACTIVATIONS, sigmoid, sigmoid_grad, softmax, softplus
@@ -36,7 +39,7 @@ OUTPUTS = ("softmax", "sigmoid", "linear")
 LOSSES = ("cross_entropy", "squared_error")
 
 
-def _check_layer_sizes(layer_sizes) -> tuple[int, ...]:
+def _check_layer_sizes(layer_sizes: Iterable[int]) -> tuple[int, ...]:
     try:
         sizes = tuple(layer_sizes)
     except TypeError:
@@ -51,7 +54,7 @@ def _check_layer_sizes(layer_sizes) -> tuple[int, ...]:
     return tuple(int(s) for s in sizes)
 
 
-def mlp_layout(layer_sizes, order: str = "C") -> ParamLayout:
+def mlp_layout(layer_sizes: Iterable[int], order: str = "C") -> ParamLayout:
     """Parameter layout of the network: ``W1, W2, [W3,] b1, b2, [b3]``.
 
     Parameters
@@ -73,12 +76,14 @@ def _layout(sizes: tuple[int, ...], order: str) -> ParamLayout:
     # Cached: building a layout costs more than a whole forward pass at m = 10, and finite
     # differences call the cost thousands of times with the same sizes.
     L = len(sizes) - 1
-    shapes = {f"W{l}": (sizes[l], sizes[l - 1]) for l in range(1, L + 1)}
+    shapes: dict[str, tuple[int, ...]] = {f"W{l}": (sizes[l], sizes[l - 1])
+                                          for l in range(1, L + 1)}
     shapes.update({f"b{l}": (sizes[l],) for l in range(1, L + 1)})
     return ParamLayout(shapes, order=order)
 
 
-def initialize_mlp(layer_sizes, rng=None, order: str = "C", dtype=np.float64) -> np.ndarray:
+def initialize_mlp(layer_sizes: Iterable[int], rng: np.random.Generator | int | None = None,
+                   order: str = "C", dtype: DTypeLike = np.float64) -> np.ndarray:
     """Random initial ``theta`` as in UFLDL: ``W ~ U(-r, r)``, ``r = sqrt(6 / (n_in + n_out + 1))``,
     biases zero.
 
@@ -107,14 +112,16 @@ def initialize_mlp(layer_sizes, rng=None, order: str = "C", dtype=np.float64) ->
     return layout.unroll(blocks).astype(dtype, copy=False)
 
 
-def _check_theta(theta, size: int) -> np.ndarray:
+def _check_theta(theta: ArrayLike, size: int) -> np.ndarray:
     theta = np.asarray(theta)
     if theta.dtype.kind == "c":  # complex-step checks pass complex parameters
         return check_array(theta, "theta", shape=(size,), dtype="any")
     return check_array(theta, "theta", shape=(size,))
 
 
-def _forward(theta, sizes, X, hidden_activation, output, order):
+def _forward(theta: ArrayLike, sizes: tuple[int, ...], X: ArrayLike, hidden_activation: str,
+             output: str, order: str
+             ) -> tuple[ParamLayout, dict[str, np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """Return (layout, blocks, list of Z_l, list of A_l including A_0 = X)."""
     layout = mlp_layout(sizes, order=order)
     theta = _check_theta(theta, layout.size)
@@ -139,8 +146,9 @@ def _forward(theta, sizes, X, hidden_activation, output, order):
     return layout, blocks, Zs, As
 
 
-def mlp_forward(theta, layer_sizes, X, *, hidden_activation="sigmoid", output="softmax",
-                order="C") -> np.ndarray:
+def mlp_forward(theta: ArrayLike, layer_sizes: Iterable[int], X: ArrayLike, *,
+                hidden_activation: str = "sigmoid", output: str = "softmax",
+                order: str = "C") -> np.ndarray:
     """Network output for inputs ``X``.
 
     Parameters
@@ -158,7 +166,7 @@ def mlp_forward(theta, layer_sizes, X, *, hidden_activation="sigmoid", output="s
     return _forward(theta, sizes, X, hidden_activation, output, order)[3][-1]
 
 
-def _targets(Y, n_out: int, m: int, output: str, dtype) -> np.ndarray:
+def _targets(Y: ArrayLike, n_out: int, m: int, output: str, dtype: DTypeLike) -> np.ndarray:
     Y_arr = np.asarray(Y)
     if Y_arr.ndim == 1 and Y_arr.dtype.kind in "iu":
         if output != "softmax":
@@ -175,8 +183,21 @@ def _targets(Y, n_out: int, m: int, output: str, dtype) -> np.ndarray:
     return check_array(Y, "Y", shape=(n_out, m))
 
 
-def _evaluate(theta, layer_sizes, X, Y, hidden_activation, output, loss, lambda_, order,
-              with_grad: bool):
+@overload
+def _evaluate(theta: ArrayLike, layer_sizes: Iterable[int], X: ArrayLike, Y: ArrayLike,
+              hidden_activation: str, output: str, loss: str, lambda_: float, order: str,
+              with_grad: Literal[False]) -> np.inexact: ...
+
+
+@overload
+def _evaluate(theta: ArrayLike, layer_sizes: Iterable[int], X: ArrayLike, Y: ArrayLike,
+              hidden_activation: str, output: str, loss: str, lambda_: float, order: str,
+              with_grad: Literal[True]) -> tuple[np.inexact, np.ndarray]: ...
+
+
+def _evaluate(theta: ArrayLike, layer_sizes: Iterable[int], X: ArrayLike, Y: ArrayLike,
+              hidden_activation: str, output: str, loss: str, lambda_: float, order: str,
+              with_grad: bool) -> np.inexact | tuple[np.inexact, np.ndarray]:
     """Shared forward pass and cost; the backward pass only when ``with_grad``."""
     sizes = _check_layer_sizes(layer_sizes)
     check_choice(loss, "loss", LOSSES)
@@ -236,8 +257,10 @@ def _evaluate(theta, layer_sizes, X, Y, hidden_activation, output, loss, lambda_
     return cost, layout.unroll(grads)
 
 
-def mlp_cost_and_grad(theta, layer_sizes, X, Y, *, hidden_activation="sigmoid",
-                      output="softmax", loss="cross_entropy", lambda_=0.0, order="C"):
+def mlp_cost_and_grad(theta: ArrayLike, layer_sizes: Iterable[int], X: ArrayLike, Y: ArrayLike,
+                      *, hidden_activation: str = "sigmoid", output: str = "softmax",
+                      loss: str = "cross_entropy", lambda_: float = 0.0, order: str = "C"
+                      ) -> tuple[np.inexact, np.ndarray]:
     """Cost and gradient of a one- or two-hidden-layer network, by backpropagation.
 
     Parameters
@@ -268,8 +291,9 @@ def mlp_cost_and_grad(theta, layer_sizes, X, Y, *, hidden_activation="sigmoid",
                      with_grad=True)
 
 
-def mlp_cost(theta, layer_sizes, X, Y, *, hidden_activation="sigmoid", output="softmax",
-             loss="cross_entropy", lambda_=0.0, order="C"):
+def mlp_cost(theta: ArrayLike, layer_sizes: Iterable[int], X: ArrayLike, Y: ArrayLike, *,
+             hidden_activation: str = "sigmoid", output: str = "softmax",
+             loss: str = "cross_entropy", lambda_: float = 0.0, order: str = "C") -> np.inexact:
     """The cost of :func:`mlp_cost_and_grad` alone (no backward pass).
 
     Same arguments. Finite differences need only the cost, so passing this as ``cost_only``

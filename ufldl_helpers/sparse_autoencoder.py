@@ -27,12 +27,17 @@ MATLAB's ``W1(:)`` (``order="F"``), so numbers can be compared with the MATLAB s
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING, Literal, Protocol, TypedDict, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ufldl_helpers._validation import check_array, check_rng, check_scalar
 from ufldl_helpers.activations import sigmoid
 from ufldl_helpers.params import ParamLayout
+
+if TYPE_CHECKING:
+    from ufldl_helpers.gradcheck import GradientCheck
 
 __all__ = [
     "MNIST_DEFAULTS",
@@ -49,12 +54,43 @@ __all__ = [
     "unpack",
 ]
 
-UFLDL_DEFAULTS = {"patch_size": 8, "num_patches": 10000, "hidden_size": 25,
-                  "sparsity_param": 0.01, "lambda_": 1e-4, "beta": 3.0, "max_iter": 400}
+class _UfldlDefaults(TypedDict):
+    patch_size: int
+    num_patches: int
+    hidden_size: int
+    sparsity_param: float
+    lambda_: float
+    beta: float
+    max_iter: int
+
+
+class _MnistDefaults(TypedDict):
+    visible_size: int
+    hidden_size: int
+    sparsity_param: float
+    lambda_: float
+    beta: float
+    num_examples: int
+    max_iter: int
+
+
+class Objective(Protocol):
+    """What :func:`objective` returns: ``fun(theta) -> (cost, grad)`` with two attributes."""
+
+    layout: ParamLayout
+    n_examples: int
+
+    def __call__(self, theta: ArrayLike, /) -> tuple[float, np.ndarray]: ...
+
+
+UFLDL_DEFAULTS: _UfldlDefaults = {
+    "patch_size": 8, "num_patches": 10000, "hidden_size": 25, "sparsity_param": 0.01,
+    "lambda_": 1e-4, "beta": 3.0, "max_iter": 400}
 """The natural-image exercise: 8x8 patches, 10000 of them, 64 -> 25 -> 64."""
 
-MNIST_DEFAULTS = {"visible_size": 784, "hidden_size": 196, "sparsity_param": 0.1,
-                  "lambda_": 3e-3, "beta": 3.0, "num_examples": 10000, "max_iter": 400}
+MNIST_DEFAULTS: _MnistDefaults = {
+    "visible_size": 784, "hidden_size": 196, "sparsity_param": 0.1, "lambda_": 3e-3,
+    "beta": 3.0, "num_examples": 10000, "max_iter": 400}
 """UFLDL's MNIST variant (Exercise:Vectorization): 784 -> 196 -> 784."""
 
 
@@ -74,8 +110,9 @@ def layout(visible_size: int, hidden_size: int, order: str = "C") -> ParamLayout
          "b1": (hidden_size,), "b2": (visible_size,)}, order=order)
 
 
-def initialize_parameters(hidden_size: int, visible_size: int, rng=None, order: str = "C",
-                          dtype=np.float64) -> np.ndarray:
+def initialize_parameters(hidden_size: int, visible_size: int,
+                          rng: np.random.Generator | int | None = None, order: str = "C",
+                          dtype: DTypeLike = np.float64) -> np.ndarray:
     """UFLDL's initialization: weights uniform in ``[-r, r]``, ``r = sqrt(6 / (h + v + 1))``.
 
     Biases start at zero. (The argument order ``hidden_size, visible_size`` is UFLDL's.)
@@ -106,7 +143,7 @@ def initialize_parameters(hidden_size: int, visible_size: int, rng=None, order: 
     return theta.astype(dtype, copy=False)
 
 
-def kl_divergence(sparsity_param, rho_hat):
+def kl_divergence(sparsity_param: float, rho_hat: ArrayLike) -> np.ndarray:
     """``KL(rho || rho_hat)`` between Bernoulli variables of means ``rho`` and ``rho_hat``.
 
     ``rho log(rho / rho_hat) + (1 - rho) log((1 - rho) / (1 - rho_hat))``: zero at
@@ -126,7 +163,7 @@ def kl_divergence(sparsity_param, rho_hat):
     return _kl(*_check_kl_args(sparsity_param, rho_hat))
 
 
-def kl_divergence_grad(sparsity_param, rho_hat):
+def kl_divergence_grad(sparsity_param: float, rho_hat: ArrayLike) -> np.ndarray:
     """Derivative of :func:`kl_divergence` with respect to ``rho_hat``.
 
     ``-rho / rho_hat + (1 - rho) / (1 - rho_hat)``; times ``beta``, it is the term the
@@ -135,7 +172,7 @@ def kl_divergence_grad(sparsity_param, rho_hat):
     return _kl_grad(*_check_kl_args(sparsity_param, rho_hat))
 
 
-def _check_kl_args(sparsity_param, rho_hat):
+def _check_kl_args(sparsity_param: float, rho_hat: ArrayLike) -> tuple[float, np.ndarray]:
     rho = check_scalar(sparsity_param, "sparsity_param", low=0, high=1, low_inclusive=False,
                        high_inclusive=False)
     rho_hat = check_array(rho_hat, "rho_hat")
@@ -145,11 +182,11 @@ def _check_kl_args(sparsity_param, rho_hat):
     return rho, rho_hat
 
 
-def _kl(rho, rho_hat):
+def _kl(rho: float, rho_hat: np.ndarray) -> np.ndarray:
     return rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
 
 
-def _kl_grad(rho, rho_hat):
+def _kl_grad(rho: float, rho_hat: np.ndarray) -> np.ndarray:
     return -rho / rho_hat + (1 - rho) / (1 - rho_hat)
 
 
@@ -163,7 +200,7 @@ def _infer_hidden_size(theta: np.ndarray, visible_size: int) -> int:
     return h
 
 
-def _check_theta(theta, lay: ParamLayout) -> np.ndarray:
+def _check_theta(theta: ArrayLike, lay: ParamLayout) -> np.ndarray:
     theta = check_array(theta, "theta", ndim=1)
     if theta.shape[0] != lay.size:
         h, v = lay.shapes["W1"]
@@ -172,7 +209,7 @@ def _check_theta(theta, lay: ParamLayout) -> np.ndarray:
     return theta
 
 
-def _check_data(data, visible_size: int | None = None) -> np.ndarray:
+def _check_data(data: ArrayLike, visible_size: int | None = None) -> np.ndarray:
     """Validate ``data : (visible_size, m)`` in [0, 1] with two reductions and no temporaries."""
     data = check_array(data, "data", ndim=2, finite=False)
     if visible_size is not None and data.shape[0] != visible_size:
@@ -192,7 +229,8 @@ def _check_data(data, visible_size: int | None = None) -> np.ndarray:
     return data
 
 
-def _check_hyper(lambda_, sparsity_param, beta) -> tuple[float, float, float]:
+def _check_hyper(lambda_: float, sparsity_param: float, beta: float
+                 ) -> tuple[float, float, float]:
     lambda_ = check_scalar(lambda_, "lambda_", low=0)
     sparsity_param = check_scalar(sparsity_param, "sparsity_param", low=0, high=1,
                                   low_inclusive=False, high_inclusive=False)
@@ -200,7 +238,8 @@ def _check_hyper(lambda_, sparsity_param, beta) -> tuple[float, float, float]:
     return float(lambda_), float(sparsity_param), float(beta)
 
 
-def unpack(theta, visible_size: int, hidden_size: int, order: str = "C"):
+def unpack(theta: ArrayLike, visible_size: int, hidden_size: int, order: str = "C"
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split ``theta`` into ``W1, W2, b1, b2`` (views, so writing to them writes to ``theta``).
 
     Returns
@@ -215,7 +254,8 @@ def unpack(theta, visible_size: int, hidden_size: int, order: str = "C"):
     return blocks["W1"], blocks["W2"], blocks["b1"], blocks["b2"]
 
 
-def _blocks_for(theta, data, hidden_size, order):
+def _blocks_for(theta: ArrayLike, data: ArrayLike, hidden_size: int | None, order: str
+                ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
     data = _check_data(data)
     theta = check_array(theta, "theta", ndim=1)
     v = data.shape[0]
@@ -223,7 +263,8 @@ def _blocks_for(theta, data, hidden_size, order):
     return unpack(theta, v, h, order), data
 
 
-def encode(theta, data, hidden_size: int | None = None, order: str = "C") -> np.ndarray:
+def encode(theta: ArrayLike, data: ArrayLike, hidden_size: int | None = None,
+           order: str = "C") -> np.ndarray:
     """Hidden activations ``a2 = sigmoid(W1 @ data + b1)``.
 
     Parameters
@@ -242,7 +283,8 @@ def encode(theta, data, hidden_size: int | None = None, order: str = "C") -> np.
     return sigmoid(W1 @ data + b1[:, None])
 
 
-def reconstruct(theta, data, hidden_size: int | None = None, order: str = "C") -> np.ndarray:
+def reconstruct(theta: ArrayLike, data: ArrayLike, hidden_size: int | None = None,
+                order: str = "C") -> np.ndarray:
     """The autoencoder's output ``a3 = sigmoid(W2 @ a2 + b2)`` for each column of ``data``.
 
     Parameters and shapes as in :func:`encode`; returns ``a3 : (visible_size, m)``.
@@ -288,7 +330,8 @@ class _Workspace:
     than when both match, and sampled patches and MNIST images come F-ordered.
     """
 
-    def __init__(self, visible_size: int, hidden_size: int, m: int, dtype, order: str = "C"):
+    def __init__(self, visible_size: int, hidden_size: int, m: int, dtype: DTypeLike,
+                 order: Literal["C", "F"] = "C") -> None:
         dtype = np.dtype(dtype)
         self.key = (visible_size, hidden_size, m, dtype, order)
         self.block = int(min(m, max(256, _BLOCK_BYTES // (visible_size * dtype.itemsize))))
@@ -301,7 +344,7 @@ class _Workspace:
         self.gW2b2 = np.empty((visible_size, hidden_size + 1), dtype)
 
 
-def _layout_of(data: np.ndarray) -> str:
+def _layout_of(data: np.ndarray) -> Literal["C", "F"]:
     return "F" if data.flags.f_contiguous and not data.flags.c_contiguous else "C"
 
 
@@ -333,7 +376,8 @@ def _sum_of_squares(d: np.ndarray) -> float:
     return float(np.einsum("ij,ij->i", rows, rows).sum(dtype=np.float64) + tail @ tail)
 
 
-def _cost_grad(theta, lay, data, lambda_, rho, beta, ws):
+def _cost_grad(theta: np.ndarray, lay: ParamLayout, data: np.ndarray, lambda_: float,
+               rho: float, beta: float, ws: _Workspace) -> tuple[float, np.ndarray]:
     """Cost (a Python float, accumulated in float64) and gradient of validated inputs.
 
     Five GEMMs; the output layer's forward pass, error and backward GEMMs run block by block
@@ -390,8 +434,9 @@ def _cost_grad(theta, lay, data, lambda_, rho, beta, ws):
     return float(cost), grad
 
 
-def sparse_autoencoder_cost(theta, visible_size: int, hidden_size: int, lambda_: float,
-                            sparsity_param: float, beta: float, data, order: str = "C"):
+def sparse_autoencoder_cost(theta: ArrayLike, visible_size: int, hidden_size: int,
+                            lambda_: float, sparsity_param: float, beta: float, data: ArrayLike,
+                            order: str = "C") -> tuple[np.floating, np.ndarray]:
     """UFLDL's ``sparseAutoencoderCost``: cost and gradient of the sparse autoencoder.
 
     Parameters
@@ -437,8 +482,8 @@ def sparse_autoencoder_cost(theta, visible_size: int, hidden_size: int, lambda_:
     return dtype.type(cost), grad
 
 
-def objective(data, hidden_size: int, *, lambda_: float, sparsity_param: float, beta: float,
-              order: str = "C"):
+def objective(data: ArrayLike, hidden_size: int, *, lambda_: float, sparsity_param: float,
+              beta: float, order: str = "C") -> Objective:
     """The cost as an optimizer wants it: ``fun(theta) -> (cost, grad)``, validated once.
 
     ``theta`` and ``grad`` are float64 (what ``scipy.optimize.minimize`` passes and expects);
@@ -467,20 +512,22 @@ def objective(data, hidden_size: int, *, lambda_: float, sparsity_param: float, 
     dtype = data.dtype
     ws = _Workspace(visible_size, hidden_size, data.shape[1], dtype, _layout_of(data))
 
-    def fun(theta):
+    def fun(theta: ArrayLike) -> tuple[float, np.ndarray]:
         theta = _check_theta(theta, lay)
         cost, grad = _cost_grad(theta.astype(dtype, copy=False), lay, data, lambda_, rho, beta,
                                 ws)
         return cost, grad.astype(np.float64, copy=False)
 
-    fun.layout = lay
-    fun.n_examples = data.shape[1]
-    return fun
+    obj = cast(Objective, fun)  # a function with two attributes
+    obj.layout = lay
+    obj.n_examples = data.shape[1]
+    return obj
 
 
-def staged_gradient_checks(data, hidden_size: int = 5, *, lambda_: float = 1e-4,
-                           sparsity_param: float = 0.01, beta: float = 3.0, rng=None,
-                           epsilon: float = 1e-4) -> dict:
+def staged_gradient_checks(data: ArrayLike, hidden_size: int = 5, *, lambda_: float = 1e-4,
+                           sparsity_param: float = 0.01, beta: float = 3.0,
+                           rng: np.random.Generator | int | None = None,
+                           epsilon: float = 1e-4) -> dict[str, GradientCheck]:
     """UFLDL's advice, in three stages: check the plain cost, then add weight decay, then sparsity.
 
     A failure at one stage points at the term just added. Use few examples and hidden units
@@ -514,7 +561,8 @@ def staged_gradient_checks(data, hidden_size: int = 5, *, lambda_: float = 1e-4,
               "+ sparsity": (lambda_, beta)}
     return {
         stage: check_gradient(
-            lambda t, lam=lam, b=b: sparse_autoencoder_cost(t, v, hidden_size, lam, rho, b,
-                                                           data),
+            # mypy cannot infer a lambda whose defaults bind the loop variables.
+            lambda t, lam=lam, b=b: sparse_autoencoder_cost(  # type: ignore[misc]
+                t, v, hidden_size, lam, rho, b, data),
             theta, epsilon=epsilon, blocks=lay, lambda_=lam or None)
         for stage, (lam, b) in stages.items()}

@@ -13,15 +13,19 @@ import functools
 import statistics
 import time
 import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 import scipy
 import scipy.optimize
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import check_array, check_choice, check_scalar
-from ufldl_helpers.sparse_autoencoder import initialize_parameters, objective, unpack
+from ufldl_helpers.sparse_autoencoder import Objective, initialize_parameters, objective, unpack
 
 __all__ = [
     "FastestBlasThreads",
@@ -78,7 +82,7 @@ class TrainingResult:
     cost_history: np.ndarray
     optimize_result: scipy.optimize.OptimizeResult
     wall_time: float
-    hyperparameters: dict
+    hyperparameters: dict[str, Any]
     order: str = "C"
     stopped_by_callback: bool = False
     blas_threads: int | None = None
@@ -87,7 +91,7 @@ class TrainingResult:
     b1: np.ndarray = field(init=False, repr=False)
     b2: np.ndarray = field(init=False, repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.W1, self.W2, self.b1, self.b2 = unpack(self.theta, self.visible_size,
                                                     self.hidden_size, self.order)
 
@@ -135,7 +139,7 @@ class TrainingResult:
                 f"{self.n_iterations} L-BFGS-B iterations ({self.message})")
 
 
-def _line_search_hint(res, n_iterations: int) -> str:
+def _line_search_hint(res: scipy.optimize.OptimizeResult, n_iterations: int) -> str:
     return (
         f"L-BFGS-B stopped after {n_iterations} iterations because its line search failed "
         f"or found no lower cost (status {res.status}: {res.message!s}). The usual cause is a "
@@ -148,12 +152,13 @@ def _line_search_hint(res, n_iterations: int) -> str:
 # --------------------------------------------------------------------------- BLAS threads
 
 @functools.cache
-def _blas_pools():
+def _blas_pools() -> tuple[Any, Any]:
     """(scipy's own OpenBLAS pools, numpy's BLAS pools) as threadpoolctl controllers or None."""
     from threadpoolctl import ThreadpoolController
 
-    def roots(module, libs):
-        here = Path(module.__file__).resolve().parent
+    def roots(module: ModuleType, libs: str) -> tuple[str, str]:
+        # numpy and scipy are regular packages: their __file__ is never None.
+        here = Path(module.__file__).resolve().parent  # type: ignore[arg-type]
         return (str(here), str(here.parent / libs))
 
     controller = ThreadpoolController()
@@ -167,7 +172,7 @@ def _blas_pools():
 
 
 @contextlib.contextmanager
-def limit_blas_threads(numpy_threads: int | None = None):
+def limit_blas_threads(numpy_threads: int | None = None) -> Iterator[None]:
     """Thread-pool hygiene for an optimizer loop on a small, shared machine.
 
     scipy's own OpenBLAS (used by L-BFGS-B for tiny vector operations) is limited to one thread,
@@ -216,7 +221,8 @@ class FastestBlasThreads:
         Longest wait between probes.
     """
 
-    def __init__(self, fun, candidates=None, probe_every: int = 8, max_interval: int = 256):
+    def __init__(self, fun: Callable[[np.ndarray], Any], candidates: Iterable[int] | None = None,
+                 probe_every: int = 8, max_interval: int = 256) -> None:
         if not callable(fun):
             raise TypeError(f"fun must be callable, got {type(fun).__name__}")
         self.fun = fun
@@ -232,7 +238,8 @@ class FastestBlasThreads:
         self.probe_every = check_scalar(probe_every, "probe_every", low=1, integer=True)
         self.max_interval = check_scalar(max_interval, "max_interval", low=self.probe_every,
                                          integer=True)
-        self.times = {k: collections.deque(maxlen=3) for k in self.candidates}
+        self.times: dict[int, collections.deque[float]] = {
+            k: collections.deque(maxlen=3) for k in self.candidates}
         self.counts = dict.fromkeys(self.candidates, 0)
         self._interval = self.probe_every
         self._next_probe = self.probe_every
@@ -264,7 +271,7 @@ class FastestBlasThreads:
             return others[self._probed % len(others)], True
         return best, False
 
-    def __call__(self, theta):
+    def __call__(self, theta: np.ndarray) -> Any:
         threads, probe = self._choose()
         self._calls += 1
         self.counts[threads] += 1
@@ -287,7 +294,7 @@ _SMALL_GEMM_FLOPS = 2e9
 dominates: a second BLAS thread gains little and, on a busy machine, costs up to 30x."""
 
 
-def with_blas_threads(fun, blas_threads: int | None = None) -> FastestBlasThreads:
+def with_blas_threads(fun: Objective, blas_threads: int | None = None) -> FastestBlasThreads:
     """``fun`` from :func:`~ufldl_helpers.sparse_autoencoder.objective`, run with training's
     thread policy for numpy's BLAS.
 
@@ -310,10 +317,12 @@ def with_blas_threads(fun, blas_threads: int | None = None) -> FastestBlasThread
     return FastestBlasThreads(fun, None if blas_threads is None else [blas_threads])
 
 
-def train_sparse_autoencoder(data, hidden_size: int = 25, *, lambda_: float = 1e-4,
+def train_sparse_autoencoder(data: ArrayLike, hidden_size: int = 25, *, lambda_: float = 1e-4,
                              sparsity_param: float = 0.01, beta: float = 3.0,
-                             max_iter: int = 400, rng=None, theta0=None, order: str = "C",
-                             progress: bool = True, callback=None,
+                             max_iter: int = 400, rng: np.random.Generator | int | None = None,
+                             theta0: ArrayLike | None = None, order: str = "C",
+                             progress: bool = True,
+                             callback: Callable[[int, float, np.ndarray], object] | None = None,
                              on_line_search_failure: str = "warn",
                              blas_threads: int | None = None) -> TrainingResult:
     """Train the sparse autoencoder with L-BFGS-B (``scipy.optimize.minimize``, ``jac=True``).
@@ -379,7 +388,7 @@ def train_sparse_autoencoder(data, hidden_size: int = 25, *, lambda_: float = 1e
     bar = tqdm(total=max_iter, desc="L-BFGS-B", unit="it", disable=not progress, leave=True)
     stopped = False
 
-    def on_iteration(intermediate_result):
+    def on_iteration(intermediate_result: scipy.optimize.OptimizeResult) -> None:
         nonlocal stopped
         history.append(float(intermediate_result.fun))
         bar.set_postfix(cost=f"{history[-1]:.4f}", refresh=False)
@@ -422,8 +431,11 @@ def train_sparse_autoencoder(data, hidden_size: int = 25, *, lambda_: float = 1e
 
 # --------------------------------------------------------------------------- hyperparameters
 
-def hyperparameter_sweep(data, hidden_size: int = 25, values=None, *, max_iter: int = 200,
-                         rng=0, base=None, progress: bool = False) -> dict:
+def hyperparameter_sweep(data: ArrayLike, hidden_size: int = 25,
+                         values: Mapping[str, Iterable[float]] | None = None, *,
+                         max_iter: int = 200, rng: np.random.Generator | int | None = 0,
+                         base: Mapping[str, float] | None = None, progress: bool = False
+                         ) -> dict[str, dict[float, TrainingResult]]:
     """Train once per value of each hyperparameter, the others held at ``base``.
 
     Every run starts from the same initial ``theta``, so differences between the filters come
@@ -470,6 +482,7 @@ def hyperparameter_sweep(data, hidden_size: int = 25, values=None, *, max_iter: 
             if key not in runs:
                 runs[key] = train_sparse_autoencoder(data, hidden_size, max_iter=max_iter,
                                                      theta0=theta0, progress=progress,
-                                                     **setting)
+                                                     # only the three penalties (checked)
+                                                     **setting)  # type: ignore[arg-type]
             sweep[name][float(value)] = runs[key]
     return sweep

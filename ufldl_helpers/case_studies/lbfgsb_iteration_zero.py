@@ -39,8 +39,12 @@ in the sparse autoencoder exercise; and ``x`` ends in zeros, the initial biases.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Literal, overload
+
 import numpy
 import scipy.optimize
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import check_array, check_rng, check_scalar
 from ufldl_helpers.activations import sigmoid
@@ -68,7 +72,7 @@ FTOL = 1e-3
 GTOL = 0.9
 """L-BFGS-B's curvature constant (``gtol`` of ``dcsrch``): the strong Wolfe condition."""
 
-POSTED = {
+POSTED: dict[str, Any] = {
     "fun": 90.802022224079778,
     "message": "ABNORMAL_TERMINATION_IN_LNSRCH",
     "nfev": 21,
@@ -90,7 +94,9 @@ POSTED = {
 """The numbers in the post (scipy of 2018)."""
 
 
-def autoencoder_cost_and_grad(theta, visible_size, hidden_size, lambda_, data):
+def autoencoder_cost_and_grad(theta: ArrayLike, visible_size: int, hidden_size: int,
+                              lambda_: float, data: ArrayLike
+                              ) -> tuple[float, numpy.ndarray]:
     """The posted cost and gradient (squared error + weight decay, no sparsity), as written.
 
     Parameters
@@ -138,7 +144,9 @@ def autoencoder_cost_and_grad(theta, visible_size, hidden_size, lambda_, data):
     return float(cost), grad
 
 
-def compute_gradient_numerical_estimate(J, theta, epsilon=0.0001):
+def compute_gradient_numerical_estimate(J: Callable[[numpy.ndarray], tuple[Any, Any]],
+                                        theta: ArrayLike, epsilon: float = 0.0001
+                                        ) -> numpy.ndarray:
     """The author's own check, as posted: central differences of ``J(theta)[0]``.
 
     Kept to show *why* it passed: it was given the cost function itself, which reads its
@@ -168,7 +176,24 @@ def compute_gradient_numerical_estimate(J, theta, epsilon=0.0001):
     return gradient
 
 
-def objective(theta, visible_size, hidden_size, lambda_, data, *, fixed=False, jac=True):
+_CostAndGrad = Callable[[numpy.ndarray], tuple[float, numpy.ndarray]]
+
+
+@overload
+def objective(theta: ArrayLike, visible_size: int, hidden_size: int, lambda_: float,
+              data: ArrayLike, *, fixed: bool = False, jac: Literal[True] = True
+              ) -> _CostAndGrad: ...
+
+
+@overload
+def objective(theta: ArrayLike, visible_size: int, hidden_size: int, lambda_: float,
+              data: ArrayLike, *, fixed: bool = False, jac: bool
+              ) -> _CostAndGrad | Callable[[numpy.ndarray], float]: ...
+
+
+def objective(theta: ArrayLike, visible_size: int, hidden_size: int, lambda_: float,
+              data: ArrayLike, *, fixed: bool = False, jac: bool = True
+              ) -> _CostAndGrad | Callable[[numpy.ndarray], float]:
     """The function handed to ``scipy.optimize.minimize``.
 
     Parameters
@@ -191,18 +216,19 @@ def objective(theta, visible_size, hidden_size, lambda_, data, *, fixed=False, j
     theta = check_array(theta, "theta", ndim=1).copy()
     autoencoder_cost_and_grad(theta, visible_size, hidden_size, lambda_, data)  # validate now
     if fixed:
-        def J(x):
+        def J(x: numpy.ndarray) -> tuple[float, numpy.ndarray]:
             return autoencoder_cost_and_grad(x, visible_size, hidden_size, lambda_, data)
     else:
-        def J(x):
+        def J(x: numpy.ndarray) -> tuple[float, numpy.ndarray]:
             return autoencoder_cost_and_grad(theta, visible_size, hidden_size, lambda_, data)
     if jac:
         return J
     return lambda x: J(x)[0]
 
 
-def train(theta, visible_size, hidden_size, lambda_, data, *, fixed=False, jac=True,
-          maxiter=4000, maxls=20):
+def train(theta: ArrayLike, visible_size: int, hidden_size: int, lambda_: float,
+          data: ArrayLike, *, fixed: bool = False, jac: bool = True, maxiter: int = 4000,
+          maxls: int = 20) -> scipy.optimize.OptimizeResult:
     """The post's ``scipy.optimize.minimize(J, theta, method='L-BFGS-B', jac=True, ...)``.
 
     Parameters
@@ -229,7 +255,9 @@ def train(theta, visible_size, hidden_size, lambda_, data, *, fixed=False, jac=T
                                        options={"maxiter": maxiter, "maxls": maxls})
 
 
-def mnist_problem(m=200, hidden_size=10, rng=None):
+def mnist_problem(m: int = 200, hidden_size: int = 10,
+                  rng: numpy.random.Generator | int | None = None
+                  ) -> tuple[numpy.ndarray, numpy.ndarray]:
     """The post's setting on the bundled MNIST digits: 784 visible units, UFLDL initialization.
 
     Parameters
@@ -251,7 +279,8 @@ def mnist_problem(m=200, hidden_size=10, rng=None):
     return initialize_parameters(hidden_size, 784, rng=check_rng(rng)), data
 
 
-def check_grad_in_context(theta, visible_size, hidden_size, lambda_, data):
+def check_grad_in_context(theta: ArrayLike, visible_size: int, hidden_size: int,
+                          lambda_: float, data: ArrayLike) -> dict[str, float | int]:
     """Run ``scipy.optimize.check_grad`` as the author did and put its number in context.
 
     ``check_grad`` returns ``norm(grad - forward_differences)``: an *absolute* 2-norm over all
@@ -266,10 +295,10 @@ def check_grad_in_context(theta, visible_size, hidden_size, lambda_, data):
         ``roundoff_per_entry`` (``eps * |J| / step``), ``roundoff_bound``
         (``sqrt(n)`` times that), ``n``, ``cost``.
     """
-    def cost(x):
+    def cost(x: numpy.ndarray) -> float:
         return autoencoder_cost_and_grad(x, visible_size, hidden_size, lambda_, data)[0]
 
-    def grad(x):
+    def grad(x: numpy.ndarray) -> numpy.ndarray:
         return autoencoder_cost_and_grad(x, visible_size, hidden_size, lambda_, data)[1]
 
     theta = check_array(theta, "theta", ndim=1)
@@ -289,7 +318,7 @@ def check_grad_in_context(theta, visible_size, hidden_size, lambda_, data):
     }
 
 
-def weight_decay_ratio(jac, x):
+def weight_decay_ratio(jac: ArrayLike, x: ArrayLike) -> numpy.ndarray:
     """``jac / x`` entry by entry: the weight decay ``lambda_`` where the data gradient is 0.
 
     On a pixel that is blank in every example, ``W1``'s data gradient ``delta2 @ a1.T / m`` is
@@ -312,8 +341,9 @@ def weight_decay_ratio(jac, x):
     return jac / x
 
 
-def line_search_trials(theta, visible_size, hidden_size, lambda_, data, *, fixed=False,
-                       maxls=20):
+def line_search_trials(theta: ArrayLike, visible_size: int, hidden_size: int, lambda_: float,
+                       data: ArrayLike, *, fixed: bool = False, maxls: int = 20
+                       ) -> dict[str, Any]:
     """Record the first line search of :func:`train` and apply its acceptance tests per trial.
 
     Every evaluation after the first is a trial point ``x = theta + t * d`` along the first
@@ -347,7 +377,7 @@ def line_search_trials(theta, visible_size, hidden_size, lambda_, data, *, fixed
     theta = check_array(theta, "theta", ndim=1)
     points = []
 
-    def recorded(x):
+    def recorded(x: numpy.ndarray) -> tuple[float, numpy.ndarray]:
         points.append(numpy.array(x, dtype=float))
         return J(x)
 
@@ -361,18 +391,18 @@ def line_search_trials(theta, visible_size, hidden_size, lambda_, data, *, fixed
     exact = (theta == 0) & (d != 0)
     if not numpy.any(exact):
         raise ValueError("theta needs zero entries (the initial biases) to recover the steps")
-    trials = {"t": [], "f": [], "slope": []}
+    trials: dict[str, list[float]] = {"t": [], "f": [], "slope": []}
     # maxiter=1: every evaluation after the first is a trial of the first line search.
     for x in points[1:]:
-        t = float(numpy.median(x[exact] / d[exact]))
-        off_line = numpy.linalg.norm(x - (theta + t * d))
-        if off_line > 1e-6 * abs(t) * numpy.linalg.norm(d) + 8 * numpy.finfo(float).eps \
+        t_k = float(numpy.median(x[exact] / d[exact]))
+        off_line = numpy.linalg.norm(x - (theta + t_k * d))
+        if off_line > 1e-6 * abs(t_k) * numpy.linalg.norm(d) + 8 * numpy.finfo(float).eps \
                 * numpy.linalg.norm(theta):
             raise RuntimeError("a trial point is off the line theta + t*d: L-BFGS-B's first "
                                "direction was not -g(0)")
-        f, g = J(x)
-        trials["t"].append(t)
-        trials["f"].append(f)
+        f_k, g = J(x)
+        trials["t"].append(t_k)
+        trials["f"].append(f_k)
         trials["slope"].append(float(g @ d))
     t = numpy.array(trials["t"])
     f = numpy.array(trials["f"])
@@ -392,7 +422,7 @@ def line_search_trials(theta, visible_size, hidden_size, lambda_, data, *, fixed
     }
 
 
-def stop_reason(result) -> str:
+def stop_reason(result: scipy.optimize.OptimizeResult) -> str:
     """The first word of L-BFGS-B's message: ``"ABNORMAL"``, ``"CONVERGENCE"`` or ``"STOP"``.
 
     scipy words the messages differently across versions (``ABNORMAL_TERMINATION_IN_LNSRCH``

@@ -43,7 +43,11 @@ Numbers follow MATLAB where it matters: row vectors, column-major ``(:)`` (``ord
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import check_array, check_rng, check_scalar, check_subset
 from ufldl_helpers.activations import sigmoid
@@ -89,12 +93,13 @@ POSTED_LINES = (
 """The post's output lines ``i: numerical <=> analytic: |difference|`` (1-based i)."""
 
 
-def _check_fixes(fixes) -> frozenset[str]:
+def _check_fixes(fixes: str | Iterable[str]) -> frozenset[str]:
     # A string names fixes by their letters: "ABC".
     return check_subset(tuple(fixes) if isinstance(fixes, str) else fixes, "fixes", tuple(FIXES))
 
 
-def _check_weights(x, encoder, decoder):
+def _check_weights(x: ArrayLike, encoder: ArrayLike, decoder: ArrayLike
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = check_array(x, "x", ndim=2)
     v = x.shape[1]
     encoder = check_array(encoder, "encoder", shape=(v, None))
@@ -102,7 +107,9 @@ def _check_weights(x, encoder, decoder):
     return x, encoder, decoder
 
 
-def initialize_weights(num_visible=784, num_hidden=200, rng=None):
+def initialize_weights(num_visible: int = 784, num_hidden: int = 200,
+                       rng: np.random.Generator | int | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """The post's initialization: uniform in +-4*sqrt(6/(numHidden + numVisible)).
 
     Parameters
@@ -125,13 +132,13 @@ def initialize_weights(num_visible=784, num_hidden=200, rng=None):
     return encoder, decoder
 
 
-def layout(num_visible=784, num_hidden=200) -> ParamLayout:
+def layout(num_visible: int = 784, num_hidden: int = 200) -> ParamLayout:
     """``theta = [encoder(:); decoder(:)]``, column-major as in MATLAB."""
     return ParamLayout.from_shapes(
         {"encoder": (num_visible, num_hidden), "decoder": (num_hidden, num_visible)}, order="F")
 
 
-def matlab_sum(A):
+def matlab_sum(A: ArrayLike) -> float | np.ndarray:
     """MATLAB's ``sum(A)`` for a matrix: over the first dimension whose size is not 1.
 
     A 1 x n row sums to a scalar; an m x n matrix with m > 1 sums to a 1 x n row.
@@ -150,7 +157,8 @@ def matlab_sum(A):
     return np.sum(A, axis=0, keepdims=True)
 
 
-def cost(x, encoder, decoder, fixes=()):
+def cost(x: ArrayLike, encoder: ArrayLike, decoder: ArrayLike,
+         fixes: str | Iterable[str] = ()) -> float | np.ndarray:
     """The post's cost ``sum(0.5*(z - x).^2)``; with fix ``"D"``, the full sum.
 
     Parameters
@@ -173,7 +181,8 @@ def cost(x, encoder, decoder, fixes=()):
     return float(np.sum(sq)) if "D" in fixes else matlab_sum(sq)
 
 
-def gradients(x, encoder, decoder, fixes=()):
+def gradients(x: ArrayLike, encoder: ArrayLike, decoder: ArrayLike,
+              fixes: str | Iterable[str] = ()) -> tuple[np.ndarray, np.ndarray]:
     """The post's backprop, with the chosen fixes.
 
     Parameters
@@ -199,7 +208,9 @@ def gradients(x, encoder, decoder, fixes=()):
     return gEncoder, gDecoder
 
 
-def cost_and_grad(theta, x, num_visible=784, num_hidden=200, fixes=()):
+def cost_and_grad(theta: ArrayLike, x: ArrayLike, num_visible: int = 784,
+                  num_hidden: int = 200, fixes: str | Iterable[str] = ()
+                  ) -> tuple[float | np.ndarray, np.ndarray]:
     """``fun(theta) -> (cost, grad)`` for a gradient checker, in MATLAB's unrolling.
 
     ``grad = [gEncoder(:); gDecoder(:)]``, each unrolled column-major whatever its shape, which
@@ -226,7 +237,9 @@ def cost_and_grad(theta, x, num_visible=784, num_hidden=200, fixes=()):
     return cost(x, w["encoder"], w["decoder"], fixes), grad
 
 
-def decoder_check(x, encoder, decoder, indices, *, epsilon=POSTED_EPSILON, fixes=()):
+def decoder_check(x: ArrayLike, encoder: ArrayLike, decoder: ArrayLike, indices: ArrayLike, *,
+                  epsilon: float = POSTED_EPSILON, fixes: str | Iterable[str] = ()
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """The post's check loop over ``decoder(:)``, for the given (0-based) indices.
 
     ``theta = decoder(:); theta(i) += epsilon; decoderp = reshape(theta, size(decoder))``, the
@@ -257,7 +270,7 @@ def decoder_check(x, encoder, decoder, indices, *, epsilon=POSTED_EPSILON, fixes
     flat = decoder.ravel(order="F")
     numerical = np.empty(indices.size)
     for j, i in enumerate(indices.astype(int)):
-        values = []
+        values: list[Any] = []  # float costs (np.isscalar's guard is wider)
         for step in (epsilon, -epsilon):
             theta = flat.copy()
             theta[i] += step
@@ -272,13 +285,14 @@ def decoder_check(x, encoder, decoder, indices, *, epsilon=POSTED_EPSILON, fixes
     return numerical, check[indices.astype(int)]
 
 
-def format_check_lines(indices, numerical, analytic) -> str:
+def format_check_lines(indices: Iterable[float], numerical: Iterable[float],
+                       analytic: Iterable[float]) -> str:
     """The post's ``fprintf('%d: %f <=> %f: %f\\n', i, grad_i, check(i), diff)``, 1-based i."""
     return "\n".join(f"{int(i) + 1}: {n:f} <=> {a:f}: {abs(n - a):f}"
                      for i, n, a in zip(indices, numerical, analytic, strict=True))
 
 
-def transpose_fixed_points(shape) -> np.ndarray:
+def transpose_fixed_points(shape: tuple[int, int]) -> np.ndarray:
     """Positions k where ``G(:)`` and ``G'(:)`` name the same entry of G.
 
     For a (p, q) matrix unrolled column-major, entry k of ``G'(:)`` is ``G[k // q, k % q]``
@@ -308,7 +322,7 @@ def _matlab_format_one(spec: str, value: float) -> str:
     return f"{value:f}"
 
 
-def matlab_fprintf(fmt: str, *args) -> str:
+def matlab_fprintf(fmt: str, *args: ArrayLike) -> str:
     """MATLAB's ``fprintf(fmt, args...)`` for ``%d`` and ``%f`` conversions, as text.
 
     MATLAB flattens every argument (column-major) into one list of numbers and applies ``fmt``
@@ -349,7 +363,9 @@ def matlab_fprintf(fmt: str, *args) -> str:
     return "".join(out)
 
 
-def posted_check_output(x, encoder, decoder, i, *, epsilon=POSTED_EPSILON, fixes=()):
+def posted_check_output(x: ArrayLike, encoder: ArrayLike, decoder: ArrayLike, i: int, *,
+                        epsilon: float = POSTED_EPSILON, fixes: str | Iterable[str] = ()
+                        ) -> tuple[float | np.ndarray, str]:
     """What one pass of the post's check loop computes and prints, with MATLAB's semantics.
 
     With several images (rows of ``x``) and no fix D, ``Jp`` and ``Jm`` are 1 x num_visible
@@ -385,7 +401,8 @@ def posted_check_output(x, encoder, decoder, i, *, epsilon=POSTED_EPSILON, fixes
     return grad_i, matlab_fprintf("%d: %f <=> %f: %f\\n", i + 1, grad_i, check[i], diff)
 
 
-def encoder_ratio(x, encoder, decoder, fixes="AC", *, epsilon=1e-4):
+def encoder_ratio(x: ArrayLike, encoder: ArrayLike, decoder: ArrayLike,
+                  fixes: str | Iterable[str] = "AC", *, epsilon: float = 1e-4) -> np.ndarray:
     """Numerical over analytic gradient of every encoder weight: the signature of bug B.
 
     With one image and fixes A and C, ``gEncoder(p, h) = x(p) * error_1(h)``, while the true
@@ -415,7 +432,7 @@ def encoder_ratio(x, encoder, decoder, fixes="AC", *, epsilon=1e-4):
     fixes = _check_fixes(fixes)
     v, h = encoder.shape
 
-    def encoder_cost(flat):
+    def encoder_cost(flat: np.ndarray) -> float | np.ndarray:
         return cost(x, flat.reshape((v, h), order="F"), decoder, "D")
 
     numerical = numerical_gradient(encoder_cost, encoder.ravel(order="F"), epsilon=epsilon)

@@ -57,7 +57,10 @@ sigmoid/sigmoid table confirms it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import (
     check_array,
@@ -127,7 +130,7 @@ POSTED_TABLES = {
 printed (the first rows of ``[numgrad grad]``, 4 significant digits)."""
 
 
-def _check_fixes(fixes) -> frozenset[str]:
+def _check_fixes(fixes: str | Iterable[str]) -> frozenset[str]:
     # A string is one fix's name.
     return check_subset((fixes,) if isinstance(fixes, str) else fixes, "fixes", tuple(FIXES))
 
@@ -149,9 +152,11 @@ def nn_layout(input_layer_size: int, hidden_layer_size: int, num_labels: int) ->
                                    order="F")
 
 
-def nn_cost_function(nn_params, input_layer_size, hidden_layer_size, num_labels, X, y, lambda_,
-                     *, activation_type="sigmoid", output="softmax", fixes=(),
-                     cost_line="active"):
+def nn_cost_function(nn_params: ArrayLike, input_layer_size: int, hidden_layer_size: int,
+                     num_labels: int, X: ArrayLike, y: ArrayLike, lambda_: float,
+                     *, activation_type: str = "sigmoid", output: str = "softmax",
+                     fixes: str | Iterable[str] = (), cost_line: str = "active"
+                     ) -> tuple[float, np.ndarray]:
     """The posted network's cost and backprop gradient (examples as rows, Octave layout).
 
     Parameters
@@ -227,7 +232,9 @@ def nn_cost_function(nn_params, input_layer_size, hidden_layer_size, num_labels,
     return float(J), layout.unroll({"Theta1": Theta1_grad, "Theta2": Theta2_grad})
 
 
-def _forward(Theta1, Theta2, X, activation_type, output):
+def _forward(Theta1: np.ndarray, Theta2: np.ndarray, X: np.ndarray, activation_type: str,
+             output: str
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     m = X.shape[0]
     ones = np.ones((m, 1), dtype=X.dtype)
     a1 = np.hstack([ones, X])
@@ -239,8 +246,9 @@ def _forward(Theta1, Theta2, X, activation_type, output):
     return a1, z2, a2, z3, a3
 
 
-def forward(nn_params, input_layer_size, hidden_layer_size, num_labels, X, *,
-            activation_type="sigmoid", output="softmax"):
+def forward(nn_params: ArrayLike, input_layer_size: int, hidden_layer_size: int,
+            num_labels: int, X: ArrayLike, *, activation_type: str = "sigmoid",
+            output: str = "softmax") -> tuple[np.ndarray, np.ndarray]:
     """The posted feedforward pass (examples as rows, bias columns of ones).
 
     Parameters
@@ -286,7 +294,8 @@ def debug_initialize_weights(fan_out: int, fan_in: int) -> np.ndarray:
     return np.sin(np.arange(1, shape[0] * shape[1] + 1)).reshape(shape, order="F") / 10
 
 
-def harness_problem(input_layer_size=3, hidden_layer_size=5, num_labels=3, m=5):
+def harness_problem(input_layer_size: int = 3, hidden_layer_size: int = 5, num_labels: int = 3,
+                    m: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The data of Coursera's ``checkNNGradients``.
 
     Returns
@@ -309,8 +318,9 @@ def harness_problem(input_layer_size=3, hidden_layer_size=5, num_labels=3, m=5):
     return nn_params, X, y
 
 
-def check_nn_gradients(activation_type="sigmoid", output="softmax", *, fixes=(),
-                       cost_line="active", lambda_=0.0):
+def check_nn_gradients(activation_type: str = "sigmoid", output: str = "softmax", *,
+                       fixes: str | Iterable[str] = (), cost_line: str = "active",
+                       lambda_: float = 0.0) -> np.ndarray:
     """Rebuild ``checkNNGradients``: numerical and analytic gradient side by side.
 
     Uses :func:`harness_problem` and Coursera's ``computeNumericalGradient`` (central
@@ -332,8 +342,10 @@ def check_nn_gradients(activation_type="sigmoid", output="softmax", *, fixes=(),
     return np.column_stack([numgrad, fun(theta)[1]])
 
 
-def harness_function(activation_type="sigmoid", output="softmax", *, fixes=(),
-                     cost_line="active", lambda_=0.0):
+def harness_function(activation_type: str = "sigmoid", output: str = "softmax", *,
+                     fixes: str | Iterable[str] = (), cost_line: str = "active",
+                     lambda_: float = 0.0
+                     ) -> tuple[Callable[[np.ndarray], tuple[float, np.ndarray]], np.ndarray]:
     """``fun(theta) -> (J, grad)`` on the harness problem, and the harness's theta.
 
     For :func:`ufldl_helpers.gradcheck.check_gradient` (``blocks=nn_layout(3, 5, 3)``).
@@ -345,7 +357,7 @@ def harness_function(activation_type="sigmoid", output="softmax", *, fixes=(),
     """
     theta, X, y = harness_problem()
 
-    def fun(t):
+    def fun(t: np.ndarray) -> tuple[float, np.ndarray]:
         return nn_cost_function(t, 3, 5, 3, X, y, lambda_, activation_type=activation_type,
                                 output=output, fixes=fixes, cost_line=cost_line)
 
@@ -353,14 +365,14 @@ def harness_function(activation_type="sigmoid", output="softmax", *, fixes=(),
     return fun, theta
 
 
-def format_table(table, rows=None) -> str:
+def format_table(table: ArrayLike, rows: int | None = None) -> str:
     """Rows of ``[numgrad grad]`` as the post prints them (``%.4e``)."""
     table = check_array(table, "table", ndim=2, shape=(None, 2))
     rows = table.shape[0] if rows is None else check_scalar(rows, "rows", low=0, integer=True)
     return "\n".join(f"{a:11.4e} {b:11.4e}" for a, b in table[:rows])
 
 
-def binary_cost_delta(z3, Y):
+def binary_cost_delta(z3: ArrayLike, Y: ArrayLike) -> np.ndarray:
     """Exact derivative of the binary cross-entropy with respect to softmax's inputs.
 
     With ``h = softmax(z3)`` (row by row) and ``J = -sum(Y log h + (1 - Y) log(1 - h))``, the
@@ -388,7 +400,7 @@ def binary_cost_delta(z3, Y):
     return h * (g - np.sum(h * g, axis=1, keepdims=True))
 
 
-def derivative_ratio(activation_type, z=None):
+def derivative_ratio(activation_type: str, z: ArrayLike | None = None) -> np.ndarray:
     """``r = f'(z) / sigmoid'(z)``: how much larger the right hidden derivative is.
 
     With the derivative hard-coded to ``'sigmoid'``, every entry of ``sigma2`` is ``1/r`` times
@@ -413,7 +425,8 @@ def derivative_ratio(activation_type, z=None):
     return ACTIVATIONS[activation_type][1](z) / ACTIVATIONS["sigmoid"][1](z)
 
 
-def delta3_is_a3_minus_y(output, loss, *, K=3, rng=0) -> bool:
+def delta3_is_a3_minus_y(output: str, loss: str, *, K: int = 3,
+                         rng: np.random.Generator | int | None = 0) -> bool:
     """Whether ``dJ/dz3 = a3 - y`` for an output activation and a loss (one example).
 
     Uses :func:`ufldl_helpers.network.mlp_cost_and_grad` with one example: the gradient of

@@ -69,7 +69,8 @@ def tiny_problem(
     return theta, X, Y
 
 
-def cost_and_grad(theta: ArrayLike, X: ArrayLike, Y: ArrayLike) -> tuple[float, np.ndarray]:
+def cost_and_grad(theta: ArrayLike, X: ArrayLike, Y: ArrayLike
+                  ) -> tuple[np.inexact, np.ndarray]:
     """Cost ``J = (1/m) sum 1/2 (a3 - y)^2`` and its gradient by backpropagation.
 
     Parameters

@@ -14,6 +14,16 @@ is what the notebook shows:
 The per-notebook checks live in the submodules (:mod:`.backpropagation`, ...); this module holds
 the shared comparisons. They compare with values the package computes, never stored numbers.
 
+One tolerance rule for every exercise (:func:`answer_rtol`): an answer is right when
+``||answer - expected|| <= rtol ||expected||`` with ``rtol = max(RTOL, 64 eps)``, ``RTOL = 1e-6``
+and ``eps`` the machine epsilon of the answer's own dtype (float64's, or float32's for a float32
+result). So a float32 result, or a tiny guard such as ``+ 1e-8`` in a denominator, passes, while
+every known wrong answer (a missing term, a factor, a sign, forward differences) is off by far
+more; the test problems are chosen so that no term is negligible and nothing cancels. Near
+misses are told apart: a typed number that is the right one rounded is asked for exactly, and a
+computed answer that is close but not equal gets its relative difference, never two numbers that
+print alike.
+
 Examples
 --------
 >>> import numpy as np
@@ -23,30 +33,38 @@ Not attempted yet (Exercise 1.1): replace the ... with your a2.
 >>> exercises.check_array("1.1", -np.ones(3), np.ones(3), name="a2")
 Not yet (Exercise 1.1): a2 has the opposite sign of the right values everywhere.
 >>> exercises.check_array("1.1", np.ones(3), np.ones(3), name="a2")
-Correct (Exercise 1.1): a2 matches to 1e-07 (relative).
+Correct (Exercise 1.1): a2 matches to 1e-06 (relative).
 """
 
 from __future__ import annotations
 
+import re
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ufldl_helpers.grading._feedback import _identify_slip as identify_slip
+from ufldl_helpers.grading._feedback import _identify_slip
 
 __all__ = [
     "CORRECT",
     "NOT_ATTEMPTED",
     "NOT_YET",
+    "RTOL",
     "Feedback",
+    "answer_rtol",
     "check_array",
     "check_choice",
     "check_number",
     "correct",
     "identify_slip",
     "is_placeholder",
+    "looks_rounded",
+    "match_option",
     "not_attempted",
     "not_yet",
     "run_student_function",
@@ -55,6 +73,35 @@ __all__ = [
 CORRECT = "Correct"
 NOT_YET = "Not yet"
 NOT_ATTEMPTED = "Not attempted yet"
+
+RTOL = 1e-6
+"""The relative tolerance of every exercise for a float64 answer (see :func:`answer_rtol`)."""
+
+
+def answer_rtol(answer: Any, rtol: float = RTOL) -> float:
+    """The shared tolerance: ``max(rtol, 64 eps)``, ``eps`` of the answer's floating dtype.
+
+    A float32 result carries relative errors of a few ``eps = 1.2e-7`` per operation; 64 of them
+    still stay far below the smallest error any known wrong answer makes. Integer, float64 and
+    Python numbers use float64's ``eps``, so ``rtol`` itself decides.
+    """
+    dtype = np.asarray(answer).dtype
+    eps = np.finfo(dtype if dtype.kind == "f" else np.float64).eps
+    return max(rtol, 64 * float(eps))
+
+
+def identify_slip(answer: Any, expected: ArrayLike, slips: Sequence[tuple[ArrayLike, str]], *,
+                  rtol: float | None = None) -> str | None:
+    """The message of the one listed slip whose value ``answer`` is, or None.
+
+    ``slips`` lists ``(value, message)`` pairs, each value shaped like ``expected``. Never
+    cries wolf: a slip is named only if ``answer`` equals its value and not ``expected``, and no
+    slip with another message matches too; a slip within 1e-6 of ``expected`` (no difference on
+    this problem) is never named. "Equals" is the shared rule, :func:`answer_rtol`, unless
+    ``rtol`` is given.
+    """
+    return _identify_slip(answer, expected, list(slips),
+                          rtol=answer_rtol(answer) if rtol is None else rtol)
 
 
 @dataclass(frozen=True)
@@ -74,7 +121,7 @@ class Feedback:
     status: str
     message: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.status not in (CORRECT, NOT_YET, NOT_ATTEMPTED):
             raise ValueError(
                 f"status must be one of {CORRECT!r}, {NOT_YET!r}, {NOT_ATTEMPTED!r}, "
@@ -116,12 +163,13 @@ def not_attempted(exercise: str, name: str) -> Feedback:
     return Feedback(exercise, NOT_ATTEMPTED, f"replace the ... with your {name}.")
 
 
-def is_placeholder(answer) -> bool:
+def is_placeholder(answer: object) -> bool:
     """True for the notebooks' placeholder ``...`` (``Ellipsis``)."""
     return answer is Ellipsis
 
 
-def run_student_function(exercise: str, name: str, fun: Callable, *args, **kwargs):
+def run_student_function(exercise: str, name: str, fun: Callable, *args: Any, **kwargs: Any
+                         ) -> tuple[Any, Feedback | None]:
     """Call a student's function; return ``(value, None)`` or ``(None, Feedback)``.
 
     A function that is the placeholder ``...``, still raises ``NotImplementedError`` or returns
@@ -136,6 +184,8 @@ def run_student_function(exercise: str, name: str, fun: Callable, *args, **kwarg
         value = fun(*args, **kwargs)
     except NotImplementedError:
         return None, not_attempted(exercise, name)
+    except ValueError as exc:
+        return None, not_yet(exercise, _value_error_message(name, exc))
     except Exception as exc:  # the student's own bug: report it, do not crash the notebook
         return None, not_yet(exercise, f"calling {name} raised {type(exc).__name__}: {exc}")
     if is_placeholder(value):  # the body still ends in `return ...`
@@ -143,7 +193,21 @@ def run_student_function(exercise: str, name: str, fun: Callable, *args, **kwarg
     return value, None
 
 
-def _as_float_array(answer, name: str):
+# numpy's words for operands whose shapes do not fit (broadcasting, matmul, dot)
+_SHAPE_ERROR = re.compile(r"could not be broadcast|mismatch in its core dimension|not aligned")
+
+
+def _value_error_message(name: str, exc: ValueError) -> str:
+    """One line for a student's ValueError; a shape mismatch is explained, not just quoted."""
+    if _SHAPE_ERROR.search(str(exc)):
+        return (f"calling {name} raised ValueError: two arrays whose shapes do not fit were "
+                f"combined (numpy: {exc}). "
+                "This usually means * where @ was meant (or @ where * was meant), or a missing "
+                "or extra transpose: write each array's shape next to the line.")
+    return f"calling {name} raised ValueError: {exc}"
+
+
+def _as_float_array(answer: Any, name: str) -> tuple[Any, str | None]:
     """Return ``(array, None)`` or ``(None, message)`` for an answer that is not numeric."""
     if isinstance(answer, (str, bytes)) or np.asarray(answer).dtype.kind in "OSUb":
         return None, f"{name} must be a number or an array of numbers, got {answer!r}."
@@ -159,9 +223,12 @@ def _difference(arr: np.ndarray, expected: np.ndarray, name: str, rtol: float) -
     if not np.all(np.isfinite(arr)):
         return f"{name} contains NaN or infinite values."
     scale = np.linalg.norm(expected)
-    if np.linalg.norm(arr - expected) <= 1e-3 * scale:
-        return (f"{name} is close to the right value (within 0.1%) but not equal to it: enter it "
-                "exactly (a fraction such as 2/7, or the expression), not a rounded decimal.")
+    off = np.linalg.norm(arr - expected)
+    if off <= 1e-3 * scale:
+        return (f"{name} is close to the right value but not equal to it: the relative "
+                f"difference is {off / scale:.2g}, above the {rtol:.0e} allowed. Look for a small "
+                "change (a rounded constant, a guard much larger than round-off, a term that is "
+                "small here but not zero).")
     if arr.size == 1:  # a factor or a sign between two numbers says nothing
         return f"{name} is not the right value."
     if scale > 0 and np.linalg.norm(arr + expected) <= rtol * scale:
@@ -185,7 +252,8 @@ def _difference(arr: np.ndarray, expected: np.ndarray, name: str, rtol: float) -
     return f"{name} differs from the right values in every entry."
 
 
-def check_array(exercise: str, answer, expected, *, name: str, rtol: float = 1e-7) -> Feedback:
+def check_array(exercise: str, answer: Any, expected: ArrayLike, *, name: str,
+                rtol: float = RTOL) -> Feedback:
     """Compare a numeric answer (number or array) with the package's value.
 
     Parameters
@@ -199,7 +267,8 @@ def check_array(exercise: str, answer, expected, *, name: str, rtol: float = 1e-
     name : str
         What the answer is called in the notebook (``"delta3"``), used in the messages.
     rtol : float
-        Relative tolerance, measured against the norm of ``expected``.
+        Relative tolerance for a float64 answer, measured against the norm of ``expected``;
+        :func:`answer_rtol` widens it for a float32 answer.
 
     Returns
     -------
@@ -215,39 +284,94 @@ def check_array(exercise: str, answer, expected, *, name: str, rtol: float = 1e-
         return not_yet(
             exercise, f"{name} has shape {arr.shape}; it should have shape {expected.shape}."
         )
+    rtol = answer_rtol(answer, rtol)
     scale = max(float(np.linalg.norm(expected)), np.finfo(float).tiny)
     if np.all(np.isfinite(arr)) and np.linalg.norm(arr - expected) <= rtol * scale:
         return correct(exercise, f"{name} matches to {rtol:.0e} (relative).")
     return not_yet(exercise, _difference(arr, expected, name, rtol))
 
 
-def check_number(exercise: str, answer, expected: float, *, name: str, rtol: float = 1e-6,
-                 hint: str = "") -> Feedback:
-    """Compare a single number; ``hint`` is added to a wrong answer's message."""
+def looks_rounded(value: float, expected: float) -> bool:
+    """True if ``value``, as typed, is ``expected`` rounded or cut to its digits (at least 2).
+
+    ``1.33`` and ``1.3333`` look rounded for 4/3, ``1.4`` and ``1.334`` do not; a number with
+    16 or more significant digits was computed, not typed.
+    """
+    if not (np.isfinite(value) and np.isfinite(expected)) or value == expected:
+        return False
+    typed = Decimal(repr(float(value))).normalize()
+    digits, exponent = typed.as_tuple().digits, typed.as_tuple().exponent
+    if not 2 <= len(digits) <= 15 or not isinstance(exponent, int):
+        return False
+    unit = Decimal(1).scaleb(exponent)
+    try:
+        return any(Decimal(float(expected)).quantize(unit, rounding=mode) == typed
+                   for mode in (ROUND_HALF_EVEN, ROUND_DOWN))
+    except InvalidOperation:  # more digits than the context holds: not a typed rounding
+        return False
+
+
+def check_number(exercise: str, answer: Any, expected: float, *, name: str, rtol: float = RTOL,
+                 hint: str = "", typed: bool = True) -> Feedback:
+    """Compare a single number; ``hint`` is added to a wrong answer's message.
+
+    ``typed`` says the student types the number (rather than a function computing it): then a
+    decimal that is the right value rounded is asked for exactly.
+    """
     if is_placeholder(answer):
         return not_attempted(exercise, name)
     if isinstance(answer, (bool, np.bool_)) or np.ndim(answer) != 0:
         return not_yet(exercise, f"{name} must be a single number, got {answer!r}.")
+    value, problem = _as_float_array(answer, name)
+    if problem:
+        return not_yet(exercise, problem)
     feedback = check_array(exercise, answer, expected, name=name, rtol=rtol)
-    if feedback.correct or not hint:
+    if feedback.correct:
         return feedback
-    return not_yet(exercise, f"{feedback.message} {hint}")
+    if typed and looks_rounded(float(value), float(expected)):
+        return not_yet(exercise, f"{name} looks like a rounded value of the right one: enter it "
+                                 "exactly (a fraction of integers such as 2/7, or the expression "
+                                 "that computes it), not a decimal.")
+    if typed and abs(float(value) - float(expected)) <= 1e-3 * abs(float(expected)):
+        return not_yet(exercise, f"{name} is close to the right value but not equal to it: check "
+                                 "its last digits, or enter it exactly as a fraction or an "
+                                 "expression.")
+    return not_yet(exercise, f"{feedback.message} {hint}" if hint else feedback.message)
 
 
-def check_choice(exercise: str, answer, expected, options, *, name: str = "answer",
-                 why: str = "", reasons: Mapping | None = None) -> Feedback:
+def _spelling(text: str) -> str:
+    """A text option without case and whitespace: "(a3-y)*f'(z3)" names "(a3 - y) * f'(z3)"."""
+    return "".join(text.split()).lower()
+
+
+def match_option(answer: Any, options: Any) -> Any:
+    """The option a text answer names whatever its case and whitespace, else ``answer``."""
+    if not isinstance(answer, str):
+        return answer
+    return next((o for o in options if isinstance(o, str) and _spelling(o) == _spelling(answer)),
+                answer)
+
+
+def check_choice(exercise: str, answer: Any, expected: object, options: Iterable[object], *,
+                 name: str = "answer", why: str = "",
+                 reasons: Mapping | None = None) -> Feedback:
     """Check a multiple-choice prediction.
 
     ``options`` lists the allowed answers, so a typo is reported as such rather than as wrong.
-    ``why`` explains the right choice once it is made; ``reasons`` maps a wrong option to one
-    line of reasoning that shows why it cannot be right (without naming the right one).
+    A text answer matches an option whatever its case and whitespace; a numeric option must be
+    given as a number (the text ``"100"`` is not coerced, but told so). ``why`` explains the
+    right choice once it is made; ``reasons`` maps a wrong option to one line of reasoning that
+    shows why it cannot be right (without naming the right one).
     """
     if is_placeholder(answer):
         return not_attempted(exercise, name)
     options = list(options)
-    if isinstance(answer, str):  # "Fewer " and "fewer" mean the same choice
-        answer = next((o for o in options if isinstance(o, str)
-                       and o.strip().lower() == answer.strip().lower()), answer)
+    answer = match_option(answer, options)
+    if isinstance(answer, str):
+        numbers = [o for o in options if not isinstance(o, str)]
+        if isinstance(answer, str) and numbers and answer.strip() in (str(o) for o in numbers):
+            return not_yet(exercise, f"{name} must be a number, not the text {answer!r}: "
+                                     "remove the quotes.")
     if answer not in options:
         listed = ", ".join(repr(o) for o in options)
         return not_yet(exercise, f"{name} must be one of {listed}; got {answer!r}.")

@@ -17,10 +17,15 @@ Not attempted yet (Exercise 1.1): replace the ... with your prediction.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers.activations import sigmoid, sigmoid_grad, tanh, tanh_grad
 from ufldl_helpers.exercises import (
+    RTOL,
     Feedback,
     check_array,
     check_choice,
@@ -46,10 +51,11 @@ __all__ = [
 DUPLICATE_OPTIONS = ("doubles", "unchanged", "halves")
 """The answers offered in Exercise 1.1."""
 
-_SIGMOID_SQUARED = dict(output="sigmoid", loss="squared_error")
+_SIGMOID_SQUARED: dict[str, Any] = dict(output="sigmoid", loss="squared_error")
 
 
-def duplicate_effect(theta, layer_sizes, X, Y, lambda_=0.0) -> str:
+def duplicate_effect(theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray,
+                     Y: np.ndarray, lambda_: float = 0.0) -> str:
     """What happens to the gradient when every example is duplicated (``X -> [X, X]``).
 
     Computed with :func:`~ufldl_helpers.network.mlp_cost_and_grad` (sigmoid units, squared
@@ -64,8 +70,10 @@ def duplicate_effect(theta, layer_sizes, X, Y, lambda_=0.0) -> str:
     return "something else"
 
 
-def check_duplicate_prediction(prediction, theta=None, layer_sizes=(2, 2, 1), X=None, Y=None,
-                               lambda_=0.1) -> Feedback:
+def check_duplicate_prediction(prediction: Any, theta: ArrayLike | None = None,
+                               layer_sizes: Sequence[int] = (2, 2, 1),
+                               X: np.ndarray | None = None, Y: np.ndarray | None = None,
+                               lambda_: float = 0.1) -> Feedback:
     """Exercise 1.1: the gradient of J when every example appears twice.
 
     Parameters
@@ -78,7 +86,8 @@ def check_duplicate_prediction(prediction, theta=None, layer_sizes=(2, 2, 1), X=
         return not_attempted("1.1", "prediction")
     if theta is None:
         theta, X, Y = backprop_problem(layer_sizes, m=5, rng=0)
-    expected = duplicate_effect(theta, layer_sizes, X, Y, lambda_)
+    # The caller who passes theta passes X and Y with it.
+    expected = duplicate_effect(theta, layer_sizes, X, Y, lambda_)  # type: ignore[arg-type]
     feedback = check_choice(
         "1.1", prediction, expected, DUPLICATE_OPTIONS, name="prediction",
         why=(f"the gradient is {expected}: J is an average, so duplicating every example "
@@ -92,7 +101,9 @@ def check_duplicate_prediction(prediction, theta=None, layer_sizes=(2, 2, 1), X=
     return feedback
 
 
-def backprop_problem(layer_sizes=(2, 2, 1), m=3, rng=None):
+def backprop_problem(layer_sizes: Sequence[int] = (2, 2, 1), m: int = 3,
+                     rng: np.random.Generator | int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A seeded problem for the exercises: ``theta``, inputs ``X (n, m)``, targets ``Y``.
 
     Targets are uniform in (0, 1), as a sigmoid output can reach them.
@@ -105,7 +116,9 @@ def backprop_problem(layer_sizes=(2, 2, 1), m=3, rng=None):
     return theta, X, Y
 
 
-def per_example_deltas(theta, layer_sizes, X, Y, hidden_activation="tanh"):
+def per_example_deltas(theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray,
+                       Y: np.ndarray, hidden_activation: str = "tanh"
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """UFLDL's per-example ``delta3, delta2`` (sigmoid output, squared error), from the package.
 
     For a single example (``m = 1``, no weight decay) the gradient of ``b2`` is ``delta3`` and
@@ -128,7 +141,8 @@ def per_example_deltas(theta, layer_sizes, X, Y, hidden_activation="tanh"):
     return delta3, delta2
 
 
-def _forward(theta, layer_sizes, X):
+def _forward(theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray
+             ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     P = mlp_layout(layer_sizes).roll(theta)
     z2 = P["W1"] @ X + P["b1"][:, None]
     a2 = tanh(z2)
@@ -136,7 +150,7 @@ def _forward(theta, layer_sizes, X):
     return P, z2, a2, z3, sigmoid(z3)
 
 
-def _matches(answer, expected) -> bool:
+def _matches(answer: Any, expected: np.ndarray) -> bool:
     try:
         arr = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):
@@ -144,7 +158,8 @@ def _matches(answer, expected) -> bool:
     return arr.shape == expected.shape and np.allclose(arr, expected, rtol=1e-7, atol=1e-12)
 
 
-def _delta3_slip(delta3, theta, layer_sizes, X, Y, right) -> str | None:
+def _delta3_slip(delta3: Any, theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray,
+                 Y: np.ndarray, right: np.ndarray) -> str | None:
     """Name a typical slip in delta3, or None."""
     m = X.shape[1]
     a3 = _forward(theta, layer_sizes, X)[-1]
@@ -160,7 +175,8 @@ def _delta3_slip(delta3, theta, layer_sizes, X, Y, right) -> str | None:
     return None
 
 
-def _delta2_slip(delta2, theta, layer_sizes, X, right_delta3) -> str | None:
+def _delta2_slip(delta2: Any, theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray,
+                 right_delta3: np.ndarray) -> str | None:
     """Name a typical slip in delta2 (given a right delta3), or None."""
     m = X.shape[1]
     P, z2, a2, _, _ = _forward(theta, layer_sizes, X)
@@ -177,7 +193,8 @@ def _delta2_slip(delta2, theta, layer_sizes, X, right_delta3) -> str | None:
     return None
 
 
-def check_deltas(delta3, delta2, theta, layer_sizes, X, Y) -> Feedback:
+def check_deltas(delta3: Any, delta2: Any, theta: ArrayLike, layer_sizes: Sequence[int],
+                 X: np.ndarray, Y: np.ndarray) -> Feedback:
     """Exercise 1.2: ``delta3`` and ``delta2`` of a tanh-hidden, sigmoid-output network.
 
     Parameters
@@ -204,13 +221,14 @@ def check_deltas(delta3, delta2, theta, layer_sizes, X, Y) -> Feedback:
         return not_yet("1.2", "delta3 is right; " + slip) if slip else not_yet(
             "1.2", "delta3 is right; " + second.message)
     return correct("1.2", "delta3 and delta2 match the package's per-example error terms "
-                          "(to 1e-07, relative).")
+                          f"(to {RTOL:.0e}, relative).")
 
 
 _GRAD_NAMES = ("W1grad", "b1grad", "W2grad", "b2grad")
 
 
-def _student_gradients(fun, P, X, Y, lambda_):
+def _student_gradients(fun: Callable, P: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                       lambda_: float) -> tuple[Any, Feedback | None]:
     """Call ``fun``; return ``(dict of four arrays, None)`` or ``(None, Feedback)``."""
     out, problem = run_student_function("1.3", "backprop", fun, P["W1"].copy(), P["b1"].copy(),
                                         P["W2"].copy(), P["b2"].copy(), X.copy(), Y.copy(),
@@ -225,7 +243,8 @@ def _student_gradients(fun, P, X, Y, lambda_):
     return dict(zip(_GRAD_NAMES, out, strict=True)), None
 
 
-def _block_slip(name, answer, expected, param, m, lambda_) -> str | None:
+def _block_slip(name: str, answer: Any, expected: np.ndarray, param: np.ndarray, m: int,
+                lambda_: float) -> str | None:
     """Name a typical slip in one gradient block (``param`` is the block's value), or None."""
     weight = param if name.startswith("W") else None
     if weight is not None and np.ndim(answer) == 2 and _matches(np.transpose(answer), expected):
@@ -248,7 +267,7 @@ def _block_slip(name, answer, expected, param, m, lambda_) -> str | None:
     return None
 
 
-def check_backprop(backprop) -> Feedback:
+def check_backprop(backprop: Callable) -> Feedback:
     """Exercise 1.3: a vectorized ``backprop(W1, b1, W2, b2, X, Y, lambda_)``.
 
     The student's function returns ``(W1grad, b1grad, W2grad, b2grad)`` for a sigmoid hidden
@@ -285,8 +304,8 @@ def check_backprop(backprop) -> Feedback:
                                      _derivative_slips(P, X, Y, lambda_)[name]))
             example = "one example" if m == 1 else f"{m} examples"
             return not_yet("1.3", f"with {example}: {slip or feedback.message}")
-    return correct("1.3", "all four gradients match mlp_cost_and_grad (to 1e-07, relative) "
-                          "with 5 examples and with one.")
+    return correct("1.3", f"all four gradients match mlp_cost_and_grad (to {RTOL:.0e}, "
+                          "relative) with 5 examples and with one.")
 
 
 def _derivative_slips(P: dict, X: np.ndarray, Y: np.ndarray,

@@ -12,15 +12,22 @@ Not attempted yet (Exercise 2.1): replace the ... with your prediction.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers.activations import sigmoid, sigmoid_grad
 from ufldl_helpers.exercises import (
     Feedback,
+    answer_rtol,
+    check_array,
     check_choice,
     check_number,
     correct,
     is_placeholder,
+    match_option,
     not_attempted,
     not_yet,
 )
@@ -44,7 +51,7 @@ STEP_OPTIONS = (10, 100, 1000)
 """Exercise 2.1: by what factor the central difference's error shrinks when epsilon / 10."""
 
 
-def step_effect(epsilon=1e-2) -> int:
+def step_effect(epsilon: float = 1e-2) -> int:
     """Measure, on ``J = exp`` at 1, how much the central error shrinks from epsilon to epsilon/10.
 
     Returns the option of :data:`STEP_OPTIONS` nearest (in log scale) to the measured ratio.
@@ -56,7 +63,7 @@ def step_effect(epsilon=1e-2) -> int:
     return min(STEP_OPTIONS, key=lambda option: abs(np.log(ratio / option)))
 
 
-def check_step_prediction(prediction) -> Feedback:
+def check_step_prediction(prediction: Any) -> Feedback:
     """Exercise 2.1: central differences, epsilon divided by 10: the error divided by what?"""
     if is_placeholder(prediction):
         return not_attempted("2.1", "prediction")
@@ -69,15 +76,17 @@ def check_step_prediction(prediction) -> Feedback:
               "Taylor terms cancel?"))
 
 
-def _check_prediction(exercise, prediction, expected, options, *, why, hint) -> Feedback:
+def _check_prediction(exercise: str, prediction: Any, expected: object,
+                      options: Sequence[object], *, why: str, hint: str) -> Feedback:
     """:func:`check_choice`, with a hint (not the answer) for a wrong option."""
     feedback = check_choice(exercise, prediction, expected, options, name="prediction", why=why)
+    prediction = match_option(prediction, options)
     if not feedback.correct and prediction in options:
         return not_yet(exercise, f"{prediction!r} is not what happens. Hint: {hint}")
     return feedback
 
 
-def _small_problem():
+def _small_problem() -> tuple[tuple[int, int, int], np.ndarray, np.ndarray, np.ndarray]:
     sizes = (3, 4, 2)
     rng = np.random.default_rng(7)
     X, Y = rng.normal(size=(3, 5)), rng.integers(0, 2, size=5)
@@ -85,7 +94,7 @@ def _small_problem():
     return sizes, X, Y, theta
 
 
-def check_scaled_error(answer, c=1.5) -> Feedback:
+def check_scaled_error(answer: Any, c: float = 1.5) -> Feedback:
     """Exercise 2.3: UFLDL's relative error of a gradient that is ``c`` times too large.
 
     The reference is measured: :func:`~ufldl_helpers.gradcheck.check_gradient` on a small
@@ -97,27 +106,34 @@ def check_scaled_error(answer, c=1.5) -> Feedback:
         return not_yet("2.3", f"the relative error must be a number, got the text {answer!r}.")
     sizes, X, Y, theta = _small_problem()
 
-    def scaled(t):
+    def scaled(t: np.ndarray) -> tuple[np.inexact, np.ndarray]:
         cost, grad = mlp_cost_and_grad(t, sizes, X, Y, lambda_=0.01)
         return cost, c * grad
 
     measured = check_gradient(scaled, theta).relative_error
-    feedback = check_number("2.3", answer, measured, name="relative error", rtol=1e-6)
+    feedback = check_number("2.3", answer, measured, name="relative error")
     if feedback.correct or np.ndim(answer) != 0 or isinstance(answer, bool):
         return feedback  # right, or not a single number (check_number says so)
+    if "rounded" in feedback.message or "close to the right value" in feedback.message:
+        return feedback
     value = float(answer)
-    if np.isclose(value, 1 / 3, rtol=1e-6):
-        hint = "1/3 is the value for c = 2; redo the computation for c = 1.5."
-    elif np.isclose(value, (c - 1) / c, rtol=1e-6) or np.isclose(value, c - 1, rtol=1e-6):
+    if value < 0:
+        hint = "a norm is never negative, and so neither is a ratio of two norms."
+    elif np.isclose(value, (c - 1) / c, rtol=1e-3):
+        # Also the right value for another factor: (c' - 1) / (c' + 1) = value; 2 at c = 1.5.
+        other = (1 + value) / (1 - value)
+        hint = (f"{value:g} is what dividing by the norm of g = {c:g} n gives, and also the "
+                f"right value for c = {other:.4g}: UFLDL's denominator is the norm of the *sum* "
+                f"n + g, and here c = {c:g}.")
+    elif np.isclose(value, c - 1, rtol=1e-3):
         hint = "that divides by the wrong norm: UFLDL's denominator is the norm of the *sum* n + g."
     else:
         hint = ("write g = c n, then factor the norm of n out of both the numerator and the "
                 "denominator.")
-    return not_yet("2.3", f"{value:g} is not the relative error of a gradient {c:g} times too "
-                          f"large. Hint: {hint}")
+    return not_yet("2.3", f"{feedback.message} Hint: {hint}")
 
 
-def check_central_differences(fun) -> Feedback:
+def check_central_differences(fun: Callable) -> Feedback:
     """Exercise 2.2: a student's ``fun(cost, theta, epsilon)`` computing central differences.
 
     Wraps :func:`ufldl_helpers.grading.check_numerical_gradient`, which compares the result
@@ -136,6 +152,9 @@ def check_central_differences(fun) -> Feedback:
                               "point, theta[i] += epsilon followed by theta[i] -= epsilon does not "
                               "always give back the original number. Save the entry "
                               "(old = theta[i]) and assign it back, or perturb a copy.")
+    slip = _central_difference_verdict(fun)
+    if slip is not None:
+        return slip
     try:
         check_numerical_gradient(fun, rng=0)
     except GradingError as err:
@@ -144,10 +163,61 @@ def check_central_differences(fun) -> Feedback:
         return not_yet("2.2", f"calling numerical_gradient_mine raised "
                               f"{type(exc).__name__}: {exc}")
     return correct("2.2", "your central differences match the package's on a cubic test "
-                          "function (to 1e-08, relative), and theta is left unchanged.")
+                          "function, and theta is left unchanged.")
 
 
-def _changes_theta_by_round_off(fun) -> bool:
+def _cubic(theta: np.ndarray) -> float:
+    """The test function of :func:`ufldl_helpers.grading.check_numerical_gradient`."""
+    return float(np.sum(theta**3) / 3.0 + theta[0] * theta[-1])
+
+
+def _central_difference_verdict(fun: Callable[..., Any]) -> Feedback | None:
+    """Feedback on the values ``fun`` returns for the cubic, or None for the grading check.
+
+    Right values under the shared tolerance (a float32 result too) are correct; a flipped
+    subtraction and ``/ 2 * epsilon`` are named; forward differences, a factor 2, the slope
+    along all coordinates at once, a changed theta, a wrong shape and an error raised are left
+    to the grading check, which names them.
+    Anything else is described without the expected values.
+    """
+    epsilon = 1e-3
+    theta = np.random.default_rng(0).normal(0.0, 1.0, 7)
+    before = theta.copy()
+    try:
+        estimate = np.asarray(fun(_cubic, theta, epsilon))
+    except Exception:  # reported by the grading check
+        return None
+    if (not np.array_equal(theta, before) or estimate.shape != theta.shape
+            or estimate.dtype.kind not in "iuf"):
+        return None
+    central = numerical_gradient(_cubic, before, epsilon, method="central")
+    feedback = check_array("2.2", estimate, central, name="numerical_gradient_mine's estimate")
+    if feedback.correct:
+        return correct("2.2", "your central differences match the package's on a cubic test "
+                              f"function (to {answer_rtol(estimate):.0e}, relative), and theta "
+                              "is left unchanged.")
+
+    def off(reference: np.ndarray) -> bool:
+        return bool(np.linalg.norm(estimate - reference) <= 1e-6 * np.linalg.norm(reference))
+
+    if off(-central):
+        return not_yet("2.2", "every entry has the wrong sign: the difference must be the cost "
+                              "at theta + epsilon minus the cost at theta - epsilon, not the "
+                              "reverse.")
+    if off(central * epsilon**2):
+        return not_yet("2.2", "every entry is epsilon^2 times too small: in Python, "
+                              "x / 2 * epsilon means (x / 2) * epsilon; put the denominator in "
+                              "parentheses, / (2 * epsilon).")
+    forward = numerical_gradient(_cubic, before, epsilon, method="forward")
+    at_once = np.full(before.shape, (_cubic(before + epsilon) - _cubic(before - epsilon))
+                      / (2 * epsilon))
+    if off(forward) or off(2 * central) or off(at_once):
+        return None
+    return not_yet("2.2", f"on the test function sum(theta**3)/3 + theta[0]*theta[-1] at "
+                          f"epsilon = {epsilon}: {feedback.message}")
+
+
+def _changes_theta_by_round_off(fun: Callable) -> bool:
     """True if ``fun`` leaves ``theta`` changed, but only by a few units in the last place."""
     theta = np.random.default_rng(0).normal(size=20)
     before = theta.copy()
@@ -159,7 +229,7 @@ def _changes_theta_by_round_off(fun) -> bool:
     return bool(changed.any() and np.all(np.abs(theta - before) <= 8 * np.abs(np.spacing(before))))
 
 
-def _returns_ellipsis(fun) -> bool:
+def _returns_ellipsis(fun: Callable) -> bool:
     """True if ``fun`` still returns the placeholder ``...`` (its body not written yet)."""
     try:
         return is_placeholder(fun(lambda t: float(np.sum(t)), np.zeros(2), 1e-3))
@@ -173,7 +243,8 @@ SEED_OPTIONS = ("(a3 - y) * f'(z3)", "f'(z3)", "a3 - y")
 """Exercise 2.4: candidate values of delta3 that start the backward pass."""
 
 
-def seeded_backprop(theta, layer_sizes, X, delta3) -> np.ndarray:
+def seeded_backprop(theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray,
+                    delta3: np.ndarray) -> np.ndarray:
     """Backward pass of a sigmoid network started from a given per-example ``delta3``.
 
     The gradients carry UFLDL's ``1/m``: ``W2grad = delta3 @ a2.T / m``, ``b2grad =
@@ -203,7 +274,8 @@ def seeded_backprop(theta, layer_sizes, X, delta3) -> np.ndarray:
                           "b1": delta2.sum(axis=1) / m, "b2": delta3.sum(axis=1) / m})
 
 
-def _output_seeds(theta, layer_sizes, X, Y):
+def _output_seeds(theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray, Y: np.ndarray
+                  ) -> dict[str, np.ndarray]:
     """The candidate delta3 of :data:`SEED_OPTIONS`, computed from a forward pass."""
     P = mlp_layout(layer_sizes).roll(theta)
     a2 = sigmoid(P["W1"] @ X + P["b1"][:, None])
@@ -213,14 +285,15 @@ def _output_seeds(theta, layer_sizes, X, Y):
                     strict=True))
 
 
-def output_seed_that_matches(theta, layer_sizes, X, Y, epsilon=1e-4) -> str:
+def output_seed_that_matches(theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray,
+                             Y: np.ndarray, epsilon: float = 1e-4) -> str:
     """Which seed's backward pass agrees with finite differences of the mean network output.
 
     The learner's check perturbs a weight and compares the *outputs* of the two forward
     passes; this measures that numerical gradient (of ``mean(a3)``, sigmoid units) and returns
     the option of :data:`SEED_OPTIONS` whose :func:`seeded_backprop` is closest to it.
     """
-    def mean_output(t):
+    def mean_output(t: np.ndarray) -> float:
         return float(mlp_forward(t, layer_sizes, X, hidden_activation="sigmoid",
                                  output="sigmoid").mean())
 
@@ -230,7 +303,8 @@ def output_seed_that_matches(theta, layer_sizes, X, Y, epsilon=1e-4) -> str:
         seeded_backprop(theta, layer_sizes, X, seeds[name]) - numerical))
 
 
-def check_seed_prediction(prediction, theta, layer_sizes, X, Y) -> Feedback:
+def check_seed_prediction(prediction: Any, theta: ArrayLike, layer_sizes: Sequence[int],
+                          X: np.ndarray, Y: np.ndarray) -> Feedback:
     """Exercise 2.4: the delta3 that makes backprop match a check of the network's output."""
     if is_placeholder(prediction):
         return not_attempted("2.4", "prediction")

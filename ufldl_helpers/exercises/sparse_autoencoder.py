@@ -9,12 +9,16 @@ can say which part of a student's answer is off without a second implementation 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers import sparse_autoencoder as sae
 from ufldl_helpers.activations import sigmoid_grad
 from ufldl_helpers.exercises import (
+    RTOL,
+    Feedback,
     check_array,
     check_choice,
     correct,
@@ -27,6 +31,8 @@ from ufldl_helpers.exercises import (
 
 __all__ = [
     "COST_TERMS",
+    "KL_TEST_RHO",
+    "KL_TEST_RHO_HAT",
     "check_deltas",
     "check_dominant_term",
     "check_kl_grad",
@@ -38,8 +44,8 @@ __all__ = [
 COST_TERMS = ("reconstruction", "weight decay", "sparsity")
 
 
-def cost_terms(theta, visible_size: int, hidden_size: int, lambda_: float,
-               sparsity_param: float, beta: float, data) -> dict[str, float]:
+def cost_terms(theta: ArrayLike, visible_size: int, hidden_size: int, lambda_: float,
+               sparsity_param: float, beta: float, data: ArrayLike) -> dict[str, float]:
     """Each term of the sparse autoencoder's cost, from the cost with the others switched off.
 
     Returns
@@ -48,7 +54,7 @@ def cost_terms(theta, visible_size: int, hidden_size: int, lambda_: float,
         ``{"reconstruction": ..., "weight decay": ..., "sparsity": ...}``; the values add up to
         ``sparse_autoencoder_cost(theta, ...)[0]``.
     """
-    def J(lam, b):
+    def J(lam: float, b: float) -> float:
         return float(sae.sparse_autoencoder_cost(theta, visible_size, hidden_size, lam,
                                                  sparsity_param, b, data)[0])
 
@@ -57,19 +63,31 @@ def cost_terms(theta, visible_size: int, hidden_size: int, lambda_: float,
             "sparsity": J(0.0, beta) - base}
 
 
-def check_dominant_term(prediction, theta, data, *, lambda_: float = 1e-4,
-                        sparsity_param: float = 0.01, beta: float = 3.0):
-    """Exercise 6.1: which term dominates the cost at UFLDL's random initialization?"""
+def check_dominant_term(prediction: Any, theta: np.ndarray, data: np.ndarray, *,
+                        lambda_: float = 1e-4, sparsity_param: float = 0.01,
+                        beta: float = 3.0) -> Feedback:
+    """Exercise 6.1: which term dominates the cost at UFLDL's random initialization?
+
+    The reasons for a wrong option quote bounds computed from ``theta`` and ``data``: the
+    largest weight, and half the squared error of a pixel farthest from (0, 1) on every pixel.
+    """
     visible_size = data.shape[0]
     hidden_size = (theta.size - visible_size) // (2 * visible_size + 1)
     terms = cost_terms(theta, visible_size, hidden_size, lambda_, sparsity_param, beta, data)
-    biggest = max(terms, key=terms.get)
+    biggest = max(terms, key=terms.__getitem__)
+    W1, W2, _, _ = sae.unpack(theta, visible_size, hidden_size)
+    largest_weight = float(max(np.abs(W1).max(), np.abs(W2).max()))
+    # A sigmoid output lies in (0, 1): each pixel's error is below max(x, 1 - x).
+    worst_error = float(np.max(np.maximum(data, 1 - data)))
+    bound = 0.5 * visible_size * worst_error**2
     reasons = {
-        "reconstruction": "a sigmoid output is within (0, 1) of a pixel in [0.1, 0.9], so half "
-                          "the squared error over 64 pixels is small; compare it with beta "
-                          "times 25 units' KL at the rho_hat of a unit with zero bias",
-        "weight decay": "lambda = 1e-4 times the sum of the squared weights, each below 0.2 in "
-                        "size: tiny",
+        "reconstruction": f"a sigmoid output lies in (0, 1) and the pixels in "
+                          f"[{data.min():.2g}, {data.max():.2g}], so half the squared error over "
+                          f"{visible_size} pixels is at most {visible_size} x "
+                          f"{worst_error:.2g}^2 / 2 = {bound:.3g}; compare it with beta times "
+                          f"{hidden_size} units' KL at the rho_hat of a unit with zero bias",
+        "weight decay": f"lambda = {lambda_:g} times half the sum of the squared weights, each at "
+                        f"most {largest_weight:.2g} in size: tiny",
         "sparsity": "the sparsity term is not the largest for this theta: compare the three",
     }
     return check_choice(
@@ -77,32 +95,44 @@ def check_dominant_term(prediction, theta, data, *, lambda_: float = 1e-4,
         why=f"{biggest!r} is the largest term at initialization; the next cell shows by how much.")
 
 
-def check_kl_grad(kl_grad: Callable):
+KL_TEST_RHO = (0.01, 0.1, 0.5)
+"""Exercise 6.3's sparsity targets."""
+
+KL_TEST_RHO_HAT = (0.02, 0.05, 0.2, 0.35, 0.7, 0.9)
+"""Exercise 6.3's average activations: none equals a target of :data:`KL_TEST_RHO`, where KL and
+many a wrong derivative vanish together (so no wrong answer is right by coincidence at some
+entries), and none is so close to 0 or 1 that a student's guard such as ``rho_hat + 1e-8``
+matters."""
+
+
+def check_kl_grad(kl_grad: Callable) -> Feedback:
     """Exercise 6.3: the derivative of KL(rho || rho_hat) with respect to rho_hat.
 
     ``kl_grad(rho, rho_hat)`` must accept an array ``rho_hat`` and return the elementwise
     derivative; it is compared with :func:`~ufldl_helpers.sparse_autoencoder.kl_divergence_grad`
-    at targets and averages spread over (0, 1).
+    at :data:`KL_TEST_RHO` and :data:`KL_TEST_RHO_HAT`.
     """
     if is_placeholder(kl_grad):
         return not_attempted("6.3", "kl_grad")
-    rho_hat = np.array([0.001, 0.01, 0.05, 0.3, 0.5, 0.9])
-    for rho in (0.01, 0.1, 0.5):
-        value, problem = run_student_function("6.3", "kl_grad", kl_grad, rho, rho_hat)
+    rho_hat = np.array(KL_TEST_RHO_HAT)
+    for rho in KL_TEST_RHO:
+        value, problem = run_student_function("6.3", "kl_grad", kl_grad, rho, rho_hat.copy())
         if problem:
             return problem
         feedback = check_array("6.3", value, sae.kl_divergence_grad(rho, rho_hat),
-                               name=f"kl_grad({rho}, rho_hat)", rtol=1e-8)
-        if not feedback.correct:
-            slip = _kl_grad_slip(value, sae.kl_divergence_grad(rho, rho_hat), rho, rho_hat)
-            return not_yet("6.3", slip) if slip else feedback
-    return correct("6.3", "kl_grad matches the derivative of KL(rho || rho_hat) for rho = "
-                          "0.01, 0.1 and 0.5 and rho_hat from 0.001 to 0.9.")
+                               name=f"kl_grad({rho}, rho_hat)")
+        if feedback.correct:
+            continue
+        slip = _kl_grad_slip(value, sae.kl_divergence_grad(rho, rho_hat), rho, rho_hat)
+        return not_yet("6.3", slip) if slip else feedback
+    return correct("6.3", f"kl_grad matches the derivative of KL(rho || rho_hat) for rho = "
+                          f"{', '.join(map(str, KL_TEST_RHO))} and rho_hat from "
+                          f"{KL_TEST_RHO_HAT[0]} to {KL_TEST_RHO_HAT[-1]}.")
 
 
 def small_problem(visible_size: int = 6, hidden_size: int = 3, m: int = 8, *,
                   lambda_: float = 1e-4, sparsity_param: float = 0.05, beta: float = 3.0,
-                  rng=0) -> dict:
+                  rng: np.random.Generator | int | None = 0) -> dict[str, Any]:
     """A small sparse-autoencoder problem for the exercises, with its forward pass.
 
     Returns
@@ -131,7 +161,7 @@ def _blocks(problem: dict, beta: float) -> dict[str, np.ndarray]:
     return sae.layout(v, h).roll(grad)
 
 
-def check_deltas(delta3, delta2, problem: dict):
+def check_deltas(delta3: Any, delta2: Any, problem: dict) -> Feedback:
     """Exercise 6.4: ``delta3`` and ``delta2`` (with the sparsity term) for ``small_problem()``.
 
     Both are UFLDL's per-example deltas, shapes (visible_size, m) and (hidden_size, m). The check
@@ -173,7 +203,7 @@ def check_deltas(delta3, delta2, problem: dict):
     w1 = check_array("6.4", W1grad, ref["W1"], name="W1grad from your delta2")
     if w1.correct:
         return correct("6.4", "delta3 and delta2 give the gradient of sparse_autoencoder_cost "
-                              "for W2 and W1 (relative error < 1e-7).")
+                              f"for W2 and W1 (relative error < {RTOL:.0e}).")
     rho, beta = problem["sparsity_param"], problem["beta"]
     back = (problem["W2"].T @ delta3
             + beta * sae.kl_divergence_grad(rho, problem["rho_hat"])[:, None])
@@ -202,7 +232,7 @@ def check_deltas(delta3, delta2, problem: dict):
                           + w1.message.replace("W1grad from your delta2", "W1grad"))
 
 
-def check_sparsity_penalty(sparsity_penalty: Callable):
+def check_sparsity_penalty(sparsity_penalty: Callable) -> Feedback:
     """Exercise 6.2: ``sparsity_penalty(W1, b1, X, rho, beta)`` = beta * sum_j KL(rho || rho_hat_j).
 
     Compared with the sparsity term of ``sparse_autoencoder_cost`` (cost with ``beta`` minus cost
@@ -224,7 +254,7 @@ def check_sparsity_penalty(sparsity_penalty: Callable):
         slip = _sparsity_penalty_slip(value, expected, p["a2"], rho, beta)
         if slip:
             return not_yet("6.2", slip)
-        feedback = check_array("6.2", value, expected, name="sparsity_penalty", rtol=1e-8)
+        feedback = check_array("6.2", value, expected, name="sparsity_penalty")
         if not feedback.correct:
             return feedback
     return correct("6.2", "sparsity_penalty equals the sparsity term of sparse_autoencoder_cost "
@@ -241,8 +271,8 @@ def _kl_grad_slip(value: np.ndarray, expected: np.ndarray, rho: float,
          "kl_grad differentiates KL(rho_hat || rho), the arguments swapped: the penalty is "
          "KL(rho || rho_hat), the target rho first."),
         (np.log(rho / rho_hat) - np.log((1 - rho) / (1 - rho_hat)),
-         "kl_grad differentiates with respect to rho, the target; the penalty changes through "
-         "rho_hat, so differentiate with respect to rho_hat."),
+         "kl_grad is the derivative with respect to rho, the target; the penalty changes with "
+         "rho_hat, the unit's average activation, so differentiate with respect to rho_hat."),
         (-rho / rho_hat,
          "kl_grad has the derivative of KL's first term only: the term with 1 - rho and "
          "1 - rho_hat depends on rho_hat too."),

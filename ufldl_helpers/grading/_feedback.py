@@ -9,6 +9,8 @@ import sysconfig
 import textwrap
 import traceback
 from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -24,13 +26,13 @@ class GradingError(AssertionError):
 
     __module__ = "ufldl_helpers.grading"  # where students and docs find it
 
-    def __init__(self, message: str):
+    def __init__(self, message: str) -> None:
         super().__init__(_wrap(message))
 
 
 def _wrap(message: str) -> str:
     """Wrap lines longer than 88 characters; the first line leaves room for "GradingError: "."""
-    lines = []
+    lines: list[str] = []
     for line in message.splitlines():
         width = _WIDTH - (len("GradingError: ") if not lines else 0)
         if len(line) <= width:
@@ -48,7 +50,8 @@ def _wrap(message: str) -> str:
     return "\n".join(lines)
 
 
-def _show_grading_error(shell, etype, value, tb, tb_offset=None):
+def _show_grading_error(shell: Any, etype: type[BaseException], value: BaseException,
+                        tb: TracebackType | None, tb_offset: int | None = None) -> list[str]:
     """IPython handler: the message alone is the cell's error output (no frames, no paths)."""
     stb = [f"{etype.__name__}: {value}"]
     shell._showtraceback(etype, value, stb)  # the kernel turns this into an error output
@@ -83,7 +86,7 @@ def _your_line(err: BaseException) -> str:
     return f"\n  at line {frames[-1].lineno} of your cell: {frames[-1].line.strip()}"
 
 
-def _guarded(name: str, fun: Callable, *args):
+def _guarded(name: str, fun: Callable[..., Any], *args: Any) -> Any:
     """``fun(*args)``, with a missing implementation or an error turned into a GradingError."""
     if not callable(fun):
         raise GradingError(f"{name} must be a function, got {_describe(fun)}: "
@@ -102,11 +105,14 @@ def _guarded(name: str, fun: Callable, *args):
             from None
 
 
-def _either_version(check: Callable) -> Callable:
+_T = TypeVar("_T")
+
+
+def _either_version(check: Callable[..., _T]) -> Callable[..., _T]:
     """Let ``check(fun, ...)`` pass if ``fun`` passes as the student wrote it or with the
     reference helpers of :func:`with_reference`; a failure reports the latter."""
     @functools.wraps(check)
-    def lenient(fun, *args, **kwargs):
+    def lenient(fun: Any, *args: Any, **kwargs: Any) -> _T:
         own = getattr(fun, "_as_written", None)
         if own is not None:
             try:
@@ -117,12 +123,12 @@ def _either_version(check: Callable) -> Callable:
     return lenient
 
 
-def _signature(kwargs: Mapping, overrides: Mapping) -> str:
+def _signature(kwargs: Mapping[str, Any], overrides: Mapping[str, Any]) -> str:
     merged = {**kwargs, **overrides}
     return ", ".join(f"{k}={_describe(v)}" for k, v in merged.items())
 
 
-def _describe(value) -> str:
+def _describe(value: object) -> str:
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
     if isinstance(value, (tuple, list)):

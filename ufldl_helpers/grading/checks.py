@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -45,14 +45,15 @@ def _term_costs(fun: Callable, problem: Problem) -> dict[str, float]:
 
 def _compare_cost(fun: Callable, problem: Problem, cost: float) -> None:
     """Raise a GradingError naming the wrong cost term if the cost differs from the reference."""
-    expected = _call(problem.reference, problem)[0]
+    # Called only for problems with a reference.
+    expected = _call(problem.reference, problem)[0]  # type: ignore[arg-type]
     if np.isclose(cost, expected, rtol=COST_RTOL, atol=0.0):
         return
     lines = [f"{problem.name} returns the cost {cost:.6g}, but the reference gives {expected:.6g} "
              f"for the same theta and arguments."]
     if problem.terms:
         yours = _term_costs(fun, problem)
-        ref = _term_costs(problem.reference, problem)
+        ref = _term_costs(problem.reference, problem)  # type: ignore[arg-type]
         lines.append("Cost term by term (the other terms switched off):")
         wrong = []
         for term in problem.terms:
@@ -194,12 +195,13 @@ def grade_two_layer(fun: Callable, problem: Problem | None = None, *,
     check_cost_and_grad(fun, problem or two_layer_problem(), tol=tol)
 
 
-def _cubic(theta):
+def _cubic(theta: np.ndarray) -> float:
     # Non-quadratic, so forward differences are off by O(epsilon) and central ones by O(epsilon^2)
     return float(np.sum(theta**3) / 3.0 + theta[0] * theta[-1])
 
 
-def check_numerical_gradient(fun: Callable, *, rng=None) -> None:
+def check_numerical_gradient(fun: Callable, *,
+                             rng: np.random.Generator | int | None = None) -> None:
     """Grade a student's finite-difference gradient ``fun(cost, theta, epsilon) -> (n,) array``.
 
     The estimate of a cubic test function is compared with the package's central differences
@@ -236,14 +238,15 @@ def check_numerical_gradient(fun: Callable, *, rng=None) -> None:
     elif np.allclose(estimate, 2 * expected, rtol=1e-8):
         hint = "it is twice the central difference: divide by 2 * epsilon, not epsilon."
     else:
+        # Never the expected values: Exercise 2.2 shows this message to the student.
         worst = int(np.argmax(np.abs(estimate - expected)))
         all_at_once = (_cubic(theta + epsilon) - _cubic(theta - epsilon)) / (2 * epsilon)
         hint = _identify_slip(estimate, expected, [(
             np.full(theta.shape, all_at_once),
             "every entry is the same number, the slope along all coordinates at once: "
             "perturb one entry of theta at a time (theta + epsilon e_i, e_i the i-th unit "
-            "vector).")]) or (f"entry {worst} is {estimate[worst]:.6g}, expected "
-                              f"{expected[worst]:.6g}; perturb one entry at a time, by "
+            "vector).")]) or (f"entry {worst} is the farthest from central differences (yours: "
+                              f"{estimate[worst]:.6g}); perturb one entry at a time, by "
                               f"+epsilon and -epsilon.")
     raise GradingError(f"{name} does not compute central differences on the test function "
                        f"sum(theta**3)/3 + theta[0]*theta[-1] at epsilon={epsilon}: {hint}")
@@ -253,7 +256,8 @@ def check_numerical_gradient(fun: Callable, *, rng=None) -> None:
 
 # --- a gradient check, graded on functions with a known answer ----------------------------
 
-def _decayed_bias(theta, layer_sizes, X, Y, lambda_):
+def _decayed_bias(theta: np.ndarray, layer_sizes: Sequence[int], X: np.ndarray, Y: np.ndarray,
+                  lambda_: float) -> tuple[np.inexact, np.ndarray]:
     """The reference network with weight decay wrongly added to b1's gradient."""
     cost, grad = _two_layer_reference(theta, layer_sizes, X, Y, lambda_)
     layout = network.mlp_layout(layer_sizes)
@@ -262,7 +266,8 @@ def _decayed_bias(theta, layer_sizes, X, Y, lambda_):
     return cost, layout.unroll(blocks)
 
 
-def _halved_w1(theta, layer_sizes, X, Y, lambda_):
+def _halved_w1(theta: np.ndarray, layer_sizes: Sequence[int], X: np.ndarray, Y: np.ndarray,
+               lambda_: float) -> tuple[np.inexact, np.ndarray]:
     """The reference network with W1's gradient halved (a 1/m or 1/2 slip)."""
     cost, grad = _two_layer_reference(theta, layer_sizes, X, Y, lambda_)
     layout = network.mlp_layout(layer_sizes)
@@ -294,7 +299,7 @@ def check_gradient_relative_error(fun: Callable, *, epsilon: float = 1e-4,
     name = getattr(fun, "__name__", "gradient_relative_error")
     problem = two_layer_problem()
 
-    def run(cost_and_grad) -> float:
+    def run(cost_and_grad: Callable) -> float:
         theta = problem.theta.copy()
         value = _guarded(name, fun, problem.bind(cost_and_grad), theta, epsilon)
         if not np.array_equal(theta, problem.theta):

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import check_rng, check_scalar
 from ufldl_helpers.activations import sigmoid, softmax
@@ -38,7 +40,7 @@ def _complex_step(cost: Callable, z: np.ndarray) -> np.ndarray:
     return flat.real.reshape(z.shape)
 
 
-def _as_result(name: str, value, shape: tuple) -> np.ndarray:
+def _as_result(name: str, value: object, shape: tuple[int, ...]) -> np.ndarray:
     value = np.asarray(value)
     if value.shape != shape:
         raise GradingError(f"{name} returned {_describe(value)}; it must return an array of "
@@ -49,11 +51,11 @@ def _as_result(name: str, value, shape: tuple) -> np.ndarray:
     return value.astype(float)
 
 
-def _matches(yours, expected, tol: float = DELTA_TOL) -> bool:
+def _matches(yours: np.ndarray, expected: np.ndarray, tol: float = DELTA_TOL) -> bool:
     return relative_error(expected, yours) <= tol
 
 
-def _ratio(yours, expected) -> float | None:
+def _ratio(yours: np.ndarray, expected: np.ndarray) -> float | None:
     """The constant c with ``yours == c * expected``, if there is one."""
     c = float(np.vdot(expected, yours) / np.vdot(expected, expected))
     return c if c != 0 and _matches(yours, c * expected, 1e-6) else None
@@ -69,17 +71,18 @@ def _factor_hint(what: str, c: float, m: int) -> str:
     return f"{what} is {c:.4g} times the right one: check its constant factors."
 
 
-def _worst(yours, expected) -> str:
+def _worst(yours: np.ndarray, expected: np.ndarray) -> str:
     k, i = np.unravel_index(int(np.argmax(np.abs(yours - expected))), expected.shape)
     return (f"the largest difference is at row {k}, column {i}: yours {yours[k, i]:.6g}, "
             f"finite differences {expected[k, i]:.6g}")
 
 
-def _softmax_cross_entropy_delta(a3, Y):
+def _softmax_cross_entropy_delta(a3: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return a3 - Y
 
 
-def check_output_delta(fun: Callable, *, n_out: int = 4, m: int = 5, rng=None) -> None:
+def check_output_delta(fun: Callable, *, n_out: int = 4, m: int = 5,
+                       rng: np.random.Generator | int | None = None) -> None:
     """Grade a derived output delta ``fun(a3, Y) -> delta3`` of softmax with cross-entropy.
 
     Column ``i`` of ``delta3`` must be the derivative of example ``i``'s loss
@@ -134,7 +137,8 @@ def check_output_delta(fun: Callable, *, n_out: int = 4, m: int = 5, rng=None) -
     )
 
 
-def _sparse_hidden_delta(W2, delta3, a2, sparsity_param, beta):
+def _sparse_hidden_delta(W2: np.ndarray, delta3: np.ndarray, a2: np.ndarray,
+                         sparsity_param: float, beta: float) -> np.ndarray:
     rho = sparsity_param
     rho_hat = a2.mean(axis=1)
     sparsity = beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
@@ -143,7 +147,7 @@ def _sparse_hidden_delta(W2, delta3, a2, sparsity_param, beta):
 
 def check_hidden_delta(fun: Callable, *, visible_size: int = 6, hidden_size: int = 4,
                        m: int = 5, sparsity_param: float = 0.1, beta: float = 3.0,
-                       rng=None) -> None:
+                       rng: np.random.Generator | int | None = None) -> None:
     """Grade a derived hidden delta ``fun(W2, delta3, a2, sparsity_param, beta) -> delta2``.
 
     For the sparse autoencoder's cost without weight decay,
@@ -180,7 +184,7 @@ def check_hidden_delta(fun: Callable, *, visible_size: int = 6, hidden_size: int
     X = rng.uniform(0.1, 0.9, (visible_size, m))
     z2 = rng.normal(0.0, 1.0, (hidden_size, m))
 
-    def cost(z, beta):
+    def cost(z: np.ndarray, beta: float) -> Any:
         a2 = sigmoid(z)
         a3 = sigmoid(W2 @ a2 + b2[:, None])
         rho_hat = a2.mean(axis=1)
@@ -191,7 +195,7 @@ def check_hidden_delta(fun: Callable, *, visible_size: int = 6, hidden_size: int
     a3 = sigmoid(W2 @ a2 + b2[:, None])
     delta3 = (a3 - X) * a3 * (1 - a3)
 
-    def yours_at(beta):
+    def yours_at(beta: float) -> np.ndarray:
         out = _guarded(name, fun, W2.copy(), delta3.copy(), a2.copy(), rho, beta)
         return _as_result(name, out, (hidden_size, m))
 
@@ -348,7 +352,8 @@ def check_descent_slope(fun: Callable, posted: Callable, problem: Problem) -> No
 
 # --- reference versions of the helpers a later part calls --------------------------------
 
-def _central_differences(cost, theta, epsilon=1e-4):
+def _central_differences(cost: Callable[[np.ndarray], Any], theta: ArrayLike,
+                         epsilon: float = 1e-4) -> np.ndarray:
     return numerical_gradient(cost, theta, epsilon=epsilon, method="central")
 
 
@@ -390,7 +395,7 @@ def with_reference(fun: Callable, *names: str) -> Callable:
         return fun
 
     @functools.wraps(fun)
-    def graded(*args, **kwargs):
+    def graded(*args: Any, **kwargs: Any) -> Any:
         missing = object()
         saved = {name: namespace.get(name, missing) for name in names}
         namespace.update({name: _REFERENCES[name] for name in names})
@@ -402,5 +407,5 @@ def with_reference(fun: Callable, *names: str) -> Callable:
                     namespace.pop(name, None)
                 else:
                     namespace[name] = value
-    graded._as_written = fun
+    graded._as_written = fun  # type: ignore[attr-defined]  # read by _either_version
     return graded

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -53,12 +54,12 @@ class Problem:
     reference: Callable | None = None
     terms: dict = field(default_factory=dict)
 
-    def bind(self, fun: Callable, **overrides) -> Callable:
+    def bind(self, fun: Callable, **overrides: Any) -> Callable:
         """Return ``theta -> fun(theta, **kwargs)`` with some keyword arguments overridden."""
         kwargs = {**self.kwargs, **overrides}
         return lambda theta: fun(theta, **kwargs)
 
-    def check(self, fun: Callable, *, tol: float = GRAD_TOL, **overrides) -> GradientCheck:
+    def check(self, fun: Callable, *, tol: float = GRAD_TOL, **overrides: Any) -> GradientCheck:
         """Gradient check of ``fun`` on this problem, with the doctor told the weight decay.
 
         Runs :func:`~ufldl_helpers.gradcheck.check_gradient` over every coordinate, with the
@@ -73,7 +74,7 @@ class Problem:
                               tol=tol, lambda_=lambda_)
 
 
-def _call(fun: Callable, problem: Problem, **overrides):
+def _call(fun: Callable, problem: Problem, **overrides: Any) -> tuple[float, np.ndarray]:
     """Evaluate the student's function once and validate what it returns."""
     name, theta = problem.name, problem.theta
     try:
@@ -117,11 +118,13 @@ def _call(fun: Callable, problem: Problem, **overrides):
     return float(cost), grad
 
 
-def _check_size(value, name: str) -> int:
+def _check_size(value: int, name: str) -> int:
     return check_scalar(value, name, low=1, integer=True)
 
 
-def _autoencoder_point(visible_size, hidden_size, m, rng):
+def _autoencoder_point(visible_size: int, hidden_size: int, m: int,
+                       rng: np.random.Generator | int | None
+                       ) -> tuple[ParamLayout, np.ndarray, np.ndarray]:
     """Random theta (biases non-zero, so bias bugs show) and data in UFLDL's [0.1, 0.9]."""
     visible_size = _check_size(visible_size, "visible_size")
     hidden_size = _check_size(hidden_size, "hidden_size")
@@ -135,7 +138,8 @@ def _autoencoder_point(visible_size, hidden_size, m, rng):
 
 def sparse_autoencoder_problem(visible_size: int = 8, hidden_size: int = 3, m: int = 10, *,
                                lambda_: float = 0.01, sparsity_param: float = 0.1,
-                               beta: float = 3.0, rng=None) -> Problem:
+                               beta: float = 3.0,
+                               rng: np.random.Generator | int | None = None) -> Problem:
     """Small sparse autoencoder problem checked against ``sparse_autoencoder_cost``.
 
     Parameters
@@ -173,14 +177,17 @@ def sparse_autoencoder_problem(visible_size: int = 8, hidden_size: int = 3, m: i
                    sparse_autoencoder.sparse_autoencoder_cost, terms)
 
 
-def _weight_decay_autoencoder(theta, visible_size, hidden_size, lambda_, data):
+def _weight_decay_autoencoder(theta: np.ndarray, visible_size: int, hidden_size: int,
+                              lambda_: float, data: np.ndarray
+                              ) -> tuple[np.floating, np.ndarray]:
     # beta=0 switches the sparsity penalty off; sparsity_param is then unused (any value in (0,1))
     return sparse_autoencoder.sparse_autoencoder_cost(theta, visible_size, hidden_size, lambda_,
                                                       0.5, 0.0, data)
 
 
 def autoencoder_problem(visible_size: int = 8, hidden_size: int = 3, m: int = 10, *,
-                        lambda_: float = 0.01, rng=None) -> Problem:
+                        lambda_: float = 0.01,
+                        rng: np.random.Generator | int | None = None) -> Problem:
     """Small autoencoder problem with weight decay and no sparsity penalty.
 
     The reference is ``sparse_autoencoder_cost`` with ``beta=0``. The student's function is
@@ -195,12 +202,13 @@ def autoencoder_problem(visible_size: int = 8, hidden_size: int = 3, m: int = 10
     return Problem("autoencoder_cost", theta, kwargs, layout, _weight_decay_autoencoder, terms)
 
 
-def _two_layer_reference(theta, layer_sizes, X, Y, lambda_):
+def _two_layer_reference(theta: np.ndarray, layer_sizes: Sequence[int], X: np.ndarray,
+                         Y: np.ndarray, lambda_: float) -> tuple[np.inexact, np.ndarray]:
     return network.mlp_cost_and_grad(theta, layer_sizes, X, Y, hidden_activation="sigmoid",
                                      output="softmax", loss="cross_entropy", lambda_=lambda_)
 
 
-def _check_layer_sizes(layer_sizes) -> tuple[int, int, int]:
+def _check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
     if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__") \
             or len(layer_sizes) != 3:
         raise ValueError(f"layer_sizes must be three sizes (n_in, n_hidden, n_out), got "
@@ -208,8 +216,9 @@ def _check_layer_sizes(layer_sizes) -> tuple[int, int, int]:
     return tuple(_check_size(n, f"layer_sizes[{k}]") for k, n in enumerate(layer_sizes))
 
 
-def two_layer_problem(layer_sizes=(5, 4, 3), m: int = 6, *, lambda_: float = 0.01,
-                      rng=None) -> Problem:
+def two_layer_problem(layer_sizes: Sequence[int] = (5, 4, 3), m: int = 6, *,
+                      lambda_: float = 0.01,
+                      rng: np.random.Generator | int | None = None) -> Problem:
     """Small two-layer classifier problem checked against ``network.mlp_cost_and_grad``.
 
     The network has a sigmoid hidden layer, a softmax output and the cross-entropy cost with
