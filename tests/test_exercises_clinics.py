@@ -149,7 +149,7 @@ def test_3_3_fixed_gradients_names_the_posted_bugs():
     feedback = ex.check_fixed_gradients(through_encoder_transposed)
     assert status(feedback) == NOT_YET
     assert "shape mismatch" in feedback.message
-    assert "which matrix maps hidden to visible" in feedback.message
+    assert "(`return x.T @ ((e0 @ encoder.T)" in feedback.message  # the line, from the traceback
 
     def broadcast_mistake(x, encoder, decoder):
         a = sigmoid(x @ encoder)
@@ -161,7 +161,7 @@ def test_3_3_fixed_gradients_names_the_posted_bugs():
     def other_value_error(x, encoder, decoder):
         raise ValueError("my own message")
 
-    assert "raised ValueError: my own message" in \
+    assert "raised ValueError at line " in \
         ex.check_fixed_gradients(other_value_error).message
     assert "must be a function" in ex.check_fixed_gradients(3).message
     assert "pair" in ex.check_fixed_gradients(lambda x, e, d: e).message
@@ -183,7 +183,9 @@ def test_4_1_rejecting_test(problem):
     assert status(ex.check_rejecting_test("wolfe", theta, data)) == NOT_YET
     for option in ("sufficient decrease", "both"):
         message = ex.check_rejecting_test(option, theta, data).message
-        assert "passes at the last trial" in message and "'curvature'" not in message
+        assert "passes" in message and "'curvature'" not in message
+        # 'both' gets a reason that names no test: with the other reason it would give it away
+        assert ("sufficient" not in message) == (option == "both")
         assert "rounds to f(0)" not in message  # the mechanism is the exercise's answer
 
 
@@ -232,8 +234,8 @@ def test_5_3_failing_block():
     assert status(ex.check_failing_block("both")) == NOT_YET
     assert status(ex.check_failing_block("neither", activation_type="sigmoid")) == CORRECT
     assert "no hidden derivative" in ex.check_failing_block("Theta2").message
-    assert "needs Theta2 to fail too" in ex.check_failing_block("both").message
-    assert "times the sigmoid's" in ex.check_failing_block("neither").message
+    assert "block by block" in ex.check_failing_block("both").message
+    assert "block by block" in ex.check_failing_block("neither").message
 
 
 @pytest.mark.parametrize("activation_type", ["sigmoid", "tanh", "softplus"])
@@ -258,7 +260,8 @@ def test_5_1_uniform_factor_wrong():
     assert "inverse" in ex.check_uniform_factor(3 / 4).message
     assert status(ex.check_uniform_factor(1.5, K=3)) == CORRECT
     k3 = ex.check_uniform_factor(1.5)
-    assert status(k3) == NOT_YET and "K = 3" in k3.message and "use K = 4" in k3.message
+    assert status(k3) == NOT_YET and "ratio for K = 3" in k3.message
+    assert "not for K = 4" in k3.message
     near = ex.check_uniform_factor(1.333)
     assert status(near) == NOT_YET and "enter it exactly" in near.message
     assert "4/3" not in near.message  # the example of an exact form must not be the answer

@@ -132,7 +132,8 @@ def test_a_shape_error_is_explained_in_one_line():
     _, feedback = ex.run_student_function("1", "f", broadcasts)
     assert "* where @ was meant" in feedback.message and "(3,2)" in feedback.message
     _, other = ex.run_student_function("1", "f", lambda: int("x"))
-    assert other.message.startswith("calling f raised ValueError: invalid literal")
+    assert other.message.startswith("calling f raised ValueError at line ")
+    assert "int(\"x\")" in other.message and "invalid literal" in other.message
 
 
 def test_identify_slip_uses_the_shared_tolerance():

@@ -332,11 +332,32 @@ def _derivative_slips(P: dict, X: np.ndarray, Y: np.ndarray,
         "from z3 passes through the output's sigmoid.": (1.0, sigmoid_grad(z2)),
     }
     slips: dict[str, list[tuple[np.ndarray, str]]] = {name: [] for name in _GRAD_NAMES}
+
+    def add(message: str, delta3: np.ndarray, delta2: np.ndarray, hidden: np.ndarray,
+            divisor: int, sign: float = 1.0) -> None:
+        grads = (delta2 @ X.T / divisor, delta2.sum(axis=1) / divisor,
+                 delta3 @ hidden.T / divisor, delta3.sum(axis=1) / divisor)
+        decay = (lambda_ * P["W1"], 0.0, lambda_ * P["W2"], 0.0)
+        for name, grad, term in zip(_GRAD_NAMES, grads, decay, strict=True):
+            slips[name].append((sign * (grad + term), message))
+
     for message, (f3, f2) in variants.items():
         delta3 = (a3 - Y) * f3
-        delta2 = (P["W2"].T @ delta3) * f2
-        grads = (delta2 @ X.T / m + lambda_ * P["W1"], delta2.sum(axis=1) / m,
-                 delta3 @ a2.T / m + lambda_ * P["W2"], delta3.sum(axis=1) / m)
-        for name, grad in zip(_GRAD_NAMES, grads, strict=True):
-            slips[name].append((grad, message))
+        add(message, delta3, (P["W2"].T @ delta3) * f2, a2, m)
+    delta3 = (a3 - Y) * sigmoid_grad(z3)
+    delta2 = (P["W2"].T @ delta3) * sigmoid_grad(z2)
+    add("the data term has the wrong sign: delta3 starts from a3 - y, the derivative of "
+        "(1/2)||a3 - y||^2 with respect to a3, not y - a3.", -delta3, -delta2, a2, m)
+    add("every gradient has the wrong sign: the gradient points uphill, a3 - y (not y - a3) "
+        "in delta3 and + lambda_ W in the weight decay.", delta3, delta2, a2, m, sign=-1.0)
+    if X.shape[0] != m:
+        add(f"the gradients divide by {X.shape[0]}, the number of input features, instead of "
+            f"m = {m}: X is (n_features, m), so len(X) is n_features; m is X.shape[1].",
+            delta3, delta2, a2, X.shape[0])
+    tanh_a2 = np.tanh(z2)
+    tanh_z3 = P["W2"] @ tanh_a2 + P["b2"][:, None]
+    tanh_delta3 = (sigmoid(tanh_z3) - Y) * sigmoid_grad(tanh_z3)
+    add("the hidden layer is tanh (as in Exercise 1.2), but this network's hidden units are "
+        "sigmoids: a2 = sigmoid(z2), f'(z2) = a2 (1 - a2).", tanh_delta3,
+        (P["W2"].T @ tanh_delta3) * (1 - tanh_a2**2), tanh_a2, m)
     return slips

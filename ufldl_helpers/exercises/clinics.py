@@ -20,6 +20,7 @@ from ufldl_helpers.case_studies import lbfgsb_iteration_zero as lb
 from ufldl_helpers.case_studies import matlab_autoencoder as ma
 from ufldl_helpers.case_studies import softmax_off_by_1_5 as s
 from ufldl_helpers.exercises import (
+    GUARDED_RTOL,
     RTOL,
     Feedback,
     answer_rtol,
@@ -31,6 +32,7 @@ from ufldl_helpers.exercises import (
     is_placeholder,
     not_attempted,
     not_yet,
+    raising_line,
     run_student_function,
 )
 from ufldl_helpers.gradcheck import check_gradient
@@ -141,12 +143,15 @@ _SHAPE_ERROR = re.compile(r"mismatch in its core dimension|not aligned|could not
 
 
 def _shape_help(m: int, encoder: np.ndarray, decoder: np.ndarray, err: ValueError) -> str:
+    """The shapes at hand for a shape error; the line is named only from the traceback."""
     v, h = encoder.shape
-    return (f"shape mismatch in fixed_gradients (numpy: {err}). Here m = {m} image(s), "
-            f"visible = {v}, hidden = {h}: x and error_0 are (m, visible) = ({m}, {v}), a and "
-            f"error_1 are (m, hidden) = ({m}, {h}), encoder is {encoder.shape}, decoder "
-            f"{decoder.shape}. error_0 @ W must give (m, hidden): which matrix maps hidden to "
-            "visible in the forward pass?")
+    return (f"shape mismatch in fixed_gradients{raising_line(err)} (numpy: {err}). Here m = {m} "
+            f"image(s), visible = {v}, hidden = {h}: x, z and error_0 are (m, visible) = "
+            f"({m}, {v}), a and error_1 are (m, hidden) = ({m}, {h}), encoder is "
+            f"{encoder.shape}, decoder {decoder.shape}, and each gradient has its matrix's "
+            "shape. The usual causes: * where @ was meant (MATLAB's * is a matrix product, "
+            "numpy's is elementwise), or a missing or extra transpose; write each array's "
+            "shape next to the line.")
 
 
 def _recording_shape_errors(fun: Callable, errors: list) -> Callable:
@@ -186,6 +191,15 @@ def check_fixed_gradients(fixed_gradients: Callable) -> Feedback:
         if any(is_placeholder(v) for v in value):
             return not_attempted("3.3", "fixed_gradients (it still returns ...)")
         right = ma.gradients(x, encoder, decoder, "ABC")
+        for name, answer in zip(("gEncoder", "gDecoder"), value, strict=True):
+            if answer is None:
+                return not_yet("3.3", f"fixed_gradients returns None as {name} (a variable "
+                                      "never assigned?).")
+        if (np.shape(value[0]) == right[1].shape and np.shape(value[1]) == right[0].shape
+                and check_array("3.3", value[0], right[1], name="gDecoder").correct
+                and check_array("3.3", value[1], right[0], name="gEncoder").correct):
+            return not_yet("3.3", "both gradients are right but come back in the wrong order: "
+                                  "return (gEncoder, gDecoder).")
         for name, answer, expected, weights in (("gEncoder", value[0], right[0], "encoder"),
                                                 ("gDecoder", value[1], right[1], "decoder")):
             shape = np.shape(answer)
@@ -212,6 +226,11 @@ def check_fixed_gradients(fixed_gradients: Callable) -> Feedback:
 REJECTING_TESTS = ("sufficient decrease", "curvature", "both")
 
 
+# Said of "both" whichever test passes: naming it would give the answer away.
+_NOT_BOTH = ("'both' needs each test to fail at the last trial, and one of them passes there: "
+             "check each test's inequality with the last trial's numbers")
+
+
 def _rejecting_reasons(trials: dict[str, Any], expected: str) -> dict[str, str]:
     """Why each wrong option of Exercise 4.1 fails, from the recorded trials.
 
@@ -224,13 +243,11 @@ def _rejecting_reasons(trials: dict[str, Any], expected: str) -> dict[str, str]:
         passes = (f"the sufficient-decrease test passes at the last trial, although the cost "
                   f"did not change: its required decrease is {ulps:.2g} ulps of f(0); work out how "
                   "an unchanged cost can pass it")
-        return {"sufficient decrease": passes,
-                "both": f"'both' needs the sufficient-decrease test to fail too, but {passes}"}
+        return {"sufficient decrease": passes, "both": _NOT_BOTH}
     if expected == "sufficient decrease":
         passes = (f"the curvature test passes at the last trial: |g(t)'d| is {flatter:.3g} times "
                   "|g(0)'d|")
-        return {"curvature": passes,
-                "both": f"'both' needs the curvature test to fail too, but {passes}"}
+        return {"curvature": passes, "both": _NOT_BOTH}
     return {"sufficient decrease": f"it fails, but not alone: |g(t)'d| is {flatter:.3g} times "
                                    "|g(0)'d| at the last trial, more than 0.9",
             "curvature": f"it fails, but not alone: the last trial's required decrease is "
@@ -326,6 +343,9 @@ def check_fixed_objective(J: Callable, theta: np.ndarray, visible_size: int, hid
                                   "gradient), a tuple or a list of two.")
         cost, grad = lb.autoencoder_cost_and_grad(point, visible_size, hidden_size, lambda_,
                                                   data)
+        order = _pair_problem(value, grad.shape)
+        if order:
+            return not_yet("4.3", order)
         if point is moved and value[0] == J(theta.copy())[0] and cost != value[0]:
             return not_yet("4.3", "J_fixed returns the same cost at two different points: it "
                                   "still ignores its argument.")
@@ -336,12 +356,29 @@ def check_fixed_objective(J: Callable, theta: np.ndarray, visible_size: int, hid
         if feedback.correct:
             continue
         undecayed = lb.autoencoder_cost_and_grad(point, visible_size, hidden_size, 0.0, data)
-        if lambda_ != 0 and np.isclose(value[0], undecayed[0], rtol=RTOL, atol=0):
+        if lambda_ != 0 and np.isclose(float(value[0]), undecayed[0], rtol=RTOL, atol=0):
             return not_yet("4.3", f"J_fixed leaves out the weight decay: its cost is the "
                                   f"objective's with lambda_ = 0, not {lambda_:g}.")
         return feedback
     return correct("4.3", "J_fixed returns the cost and gradient at the point it is given "
                           "(checked at theta and at a moved point).")
+
+
+def _pair_problem(value: Sequence[Any], grad_shape: tuple[int, ...]) -> str | None:
+    """What is wrong with the types and shapes of the pair ``(cost, gradient)``, or None."""
+    for what, item in zip(("cost", "gradient"), value, strict=True):
+        if item is None:
+            return f"J_fixed returns None as the {what} (a variable never assigned?)."
+    if np.ndim(value[1]) == 0 and np.shape(value[0]) == grad_shape:
+        return ("J_fixed returns (gradient, cost), the wrong order: with jac=True scipy expects "
+                "(cost, gradient).")
+    if _as_real(value[0]) is None:
+        return (f"the cost J_fixed returns must be a single number, got "
+                f"{type(value[0]).__name__} of shape {np.shape(value[0])}.")
+    if np.shape(value[1]) != grad_shape:
+        return (f"the gradient J_fixed returns has shape {np.shape(value[1])}; it should have "
+                f"theta's shape {grad_shape}.")
+    return None
 
 
 # ------------------------------------------------------------------------------------------
@@ -360,15 +397,18 @@ def _failing_reasons(wrong: list[str], activation_type: str) -> dict[str, str]:
               "the same function")
     if activation_type == "sigmoid":
         theta1 = "with sigmoid hidden units the hard-coded 'sigmoid' derivative is the right one"
-    reasons = {}
+    # "both" and "neither" get reasons that name no block: with the single-block reasons
+    # they would give the answer away.
+    reasons = {
+        "both": "'both' needs each block's gradient to be wrong: check, block by block, "
+                "whether its formula goes through the hard-coded derivative",
+        "neither": "'neither' needs each block's gradient to be right: check, block by block, "
+                   "whether its formula goes through the hard-coded derivative",
+    }
     if "Theta2" not in wrong:
         reasons["Theta2"] = theta2
-        reasons["both"] = f"'both' needs Theta2 to fail too, but {theta2}"
     if "Theta1" not in wrong:
         reasons["Theta1"] = theta1
-        reasons["both"] = f"'both' needs Theta1 to fail too, but {theta1}"
-    if "Theta1" in wrong:
-        reasons["neither"] = theta1
     return reasons
 
 
@@ -397,9 +437,9 @@ def check_uniform_factor(factor: Any, K: int = 4) -> Feedback:
                  "asks true over posted.",
         hint="Put h_j = 1/K in g_j and in sum_j h_j g_j; remember that one-hot y sums to 1.",
         verified=f"factor matches binary_cost_delta / (a3 - Y) at uniform outputs for K = {K}.",
-        others=[(_uniform_factor(k), f"{_uniform_factor(k):g} is the factor for K = {k} "
-                                     f"classes{' (the harness of the post)' if k == 3 else ''}; "
-                                     f"use K = {K}.")
+        others=[(_uniform_factor(k), f"your value is the ratio for K = {k} classes"
+                                     f"{' (the harness of the post)' if k == 3 else ''}, not for "
+                                     f"K = {K}: put h_j = 1/K with K = {K}.")
                 for k in range(2, 11) if k != K])
 
 
@@ -426,16 +466,17 @@ def check_categorical_cost(categorical_cost: Callable) -> Feedback:
             return problem
         if is_placeholder(value):
             return not_attempted("5.2", "categorical_cost (it still returns ...)")
-        if np.ndim(value) != 0:
-            return not_yet("5.2", f"categorical_cost must return one number, got shape "
-                                  f"{np.shape(value)}.")
+        if np.ndim(value) != 0 or _as_real(value) is None:
+            return not_yet("5.2", f"categorical_cost must return one number, got "
+                                  f"{type(value).__name__} of shape {np.shape(value)}.")
         values[lambda_] = value
 
     def cost(lambda_: float, **options: Any) -> float:
         return s.nn_cost_function(theta, 3, 5, 3, X, y, lambda_, **options)[0]
 
     def matches(**options: Any) -> bool:
-        return all(np.isclose(v, cost(lam, **options), rtol=answer_rtol(v), atol=0)
+        return all(np.isclose(float(v), cost(lam, **options),
+                              rtol=answer_rtol(v, GUARDED_RTOL), atol=0)
                    for lam, v in values.items())
 
     if matches(fixes=("cost",)):
@@ -463,6 +504,10 @@ def check_categorical_cost(categorical_cost: Callable) -> Feedback:
                               "of classes: it averages over the classes as well as over the "
                               "examples (np.mean over everything?); only the examples are "
                               "averaged.")
+    close = check_number("5.2", values[0.0], right, name="categorical_cost with lambda_ = 0",
+                         rtol=GUARDED_RTOL, typed=False)
+    if "close to the right value" in close.message:
+        return close
     return not_yet("5.2", "the data term is wrong: check which entries of log h enter the "
                           "cost, their sign, and what is summed and what averaged.")
 

@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike
 
 from ufldl_helpers.display import max_activating_inputs
 from ufldl_helpers.exercises import (
+    GUARDED_RTOL,
     Feedback,
     answer_rtol,
     check_array,
@@ -45,11 +46,15 @@ def check_max_input(max_input: Callable, W1: ArrayLike) -> Feedback:
     raw, value = value, np.asarray(value, dtype=float)
     if value.shape == W1.shape and np.all(np.isfinite(value)):
         farthest = float(np.max(np.abs(np.linalg.norm(value, axis=1) - 1)))
-        if farthest > answer_rtol(raw):
+        if farthest > answer_rtol(raw, GUARDED_RTOL):
+            small = (" That is close to 1: a guard in the denominator much larger than "
+                     "round-off (such as + 1e-5) shifts the norms this much."
+                     if farthest <= 1e-3 else "")
             return not_yet("7.1", f"the rows of max_input(W1) have norms up to {farthest:.2g} "
                                   "away from 1; the constraint is "
-                                  "||x|| <= 1, and the best x uses all of it.")
-    feedback = check_array("7.1", raw, max_activating_inputs(W1), name="max_input(W1)")
+                                  f"||x|| <= 1, and the best x uses all of it.{small}")
+    feedback = check_array("7.1", raw, max_activating_inputs(W1), name="max_input(W1)",
+                           rtol=GUARDED_RTOL)
     if feedback.correct:
         return correct("7.1", "each row is the unit-norm input that maximizes its hidden unit's "
                               "weighted sum.")

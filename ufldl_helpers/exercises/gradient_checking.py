@@ -102,8 +102,6 @@ def check_scaled_error(answer: Any, c: float = 1.5) -> Feedback:
     """
     if is_placeholder(answer):
         return not_attempted("2.3", "relative error")
-    if isinstance(answer, str):
-        return not_yet("2.3", f"the relative error must be a number, got the text {answer!r}.")
     sizes, X, Y, theta = _small_problem()
 
     def scaled(t: np.ndarray) -> tuple[np.inexact, np.ndarray]:
@@ -112,8 +110,8 @@ def check_scaled_error(answer: Any, c: float = 1.5) -> Feedback:
 
     measured = check_gradient(scaled, theta).relative_error
     feedback = check_number("2.3", answer, measured, name="relative error")
-    if feedback.correct or np.ndim(answer) != 0 or isinstance(answer, bool):
-        return feedback  # right, or not a single number (check_number says so)
+    if feedback.correct or _not_a_number(answer):
+        return feedback  # right, or not a single number (check_number says so, with no hint)
     if "rounded" in feedback.message or "close to the right value" in feedback.message:
         return feedback
     value = float(answer)
@@ -131,6 +129,17 @@ def check_scaled_error(answer: Any, c: float = 1.5) -> Feedback:
         hint = ("write g = c n, then factor the norm of n out of both the numerator and the "
                 "denominator.")
     return not_yet("2.3", f"{feedback.message} Hint: {hint}")
+
+
+def _not_a_number(answer: Any) -> bool:
+    """True unless ``answer`` is a single real number (of any numeric type)."""
+    if isinstance(answer, (bool, np.bool_, str, bytes)) or np.ndim(answer) != 0:
+        return True
+    try:
+        float(answer)
+    except (TypeError, ValueError):
+        return True
+    return False
 
 
 def check_central_differences(fun: Callable) -> Feedback:
@@ -184,9 +193,12 @@ def _central_difference_verdict(fun: Callable[..., Any]) -> Feedback | None:
     theta = np.random.default_rng(0).normal(0.0, 1.0, 7)
     before = theta.copy()
     try:
-        estimate = np.asarray(fun(_cubic, theta, epsilon))
+        raw = fun(_cubic, theta, epsilon)
     except Exception:  # reported by the grading check
         return None
+    if raw is None:
+        return not_yet("2.2", "numerical_gradient_mine returned None (a missing return?).")
+    estimate = np.asarray(raw)
     if (not np.array_equal(theta, before) or estimate.shape != theta.shape
             or estimate.dtype.kind not in "iuf"):
         return None
@@ -213,6 +225,13 @@ def _central_difference_verdict(fun: Callable[..., Any]) -> Feedback | None:
                       / (2 * epsilon))
     if off(forward) or off(2 * central) or off(at_once):
         return None
+    relative = float(np.linalg.norm(estimate - central) / np.linalg.norm(central))
+    if estimate.dtype.kind == "f" and estimate.dtype.itemsize < 8 and relative <= 1e-2:
+        return not_yet("2.2", f"your estimate is {estimate.dtype}, and off by {relative:.2g} "
+                              f"(relative): in {estimate.dtype} (about 7 significant digits) "
+                              "theta + epsilon, theta - epsilon and their costs are rounded, "
+                              "and the difference of two costs 2 epsilon apart loses most of "
+                              "the digits left. Compute in float64, theta's dtype.")
     return not_yet("2.2", f"on the test function sum(theta**3)/3 + theta[0]*theta[-1] at "
                           f"epsilon = {epsilon}: {feedback.message}")
 

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from ufldl_helpers import sparse_autoencoder as sae
 from ufldl_helpers.activations import sigmoid_grad
 from ufldl_helpers.exercises import (
-    RTOL,
+    GUARDED_RTOL,
     Feedback,
     check_array,
     check_choice,
@@ -101,8 +101,9 @@ KL_TEST_RHO = (0.01, 0.1, 0.5)
 KL_TEST_RHO_HAT = (0.02, 0.05, 0.2, 0.35, 0.7, 0.9)
 """Exercise 6.3's average activations: none equals a target of :data:`KL_TEST_RHO`, where KL and
 many a wrong derivative vanish together (so no wrong answer is right by coincidence at some
-entries), and none is so close to 0 or 1 that a student's guard such as ``rho_hat + 1e-8``
-matters."""
+entries), and none is within 0.02 of 0 or 1, so that a student's guard such as ``rho_hat + 1e-6``
+changes the derivative by at most 5e-5 of itself (the check's tolerance is
+:data:`~ufldl_helpers.exercises.GUARDED_RTOL`)."""
 
 
 def check_kl_grad(kl_grad: Callable) -> Feedback:
@@ -120,7 +121,7 @@ def check_kl_grad(kl_grad: Callable) -> Feedback:
         if problem:
             return problem
         feedback = check_array("6.3", value, sae.kl_divergence_grad(rho, rho_hat),
-                               name=f"kl_grad({rho}, rho_hat)")
+                               name=f"kl_grad({rho}, rho_hat)", rtol=GUARDED_RTOL)
         if feedback.correct:
             continue
         slip = _kl_grad_slip(value, sae.kl_divergence_grad(rho, rho_hat), rho, rho_hat)
@@ -176,13 +177,15 @@ def check_deltas(delta3: Any, delta2: Any, problem: dict) -> Feedback:
     X, a2, lam = problem["X"], problem["a2"], problem["lambda_"]
     m = X.shape[1]
     for name, value, shape in (("delta3", delta3, X.shape), ("delta2", delta2, a2.shape)):
+        if value is None:
+            return not_yet("6.4", f"{name} is None, not an array (a missing return?).")
         if np.shape(value) != shape:
             return not_yet("6.4", f"{name} has shape {np.shape(value)}; it should have shape "
                                   f"{shape}, one column per example.")
     delta3, delta2 = np.asarray(delta3, dtype=float), np.asarray(delta2, dtype=float)
     ref = _blocks(problem, problem["beta"])
     W2grad = delta3 @ a2.T / m + lam * problem["W2"]
-    w2 = check_array("6.4", W2grad, ref["W2"], name="W2grad from your delta3")
+    w2 = check_array("6.4", W2grad, ref["W2"], name="W2grad from your delta3", rtol=GUARDED_RTOL)
     if not w2.correct:
         if np.allclose(m * delta3 @ a2.T / m + lam * problem["W2"], ref["W2"]):
             return not_yet("6.4", "delta3 is the per-example delta divided by m: in this "
@@ -200,10 +203,10 @@ def check_deltas(delta3: Any, delta2: Any, problem: dict) -> Feedback:
                         "the chain from z3 to the error."))])
         return not_yet("6.4", slip) if slip else w2
     W1grad = delta2 @ X.T / m + lam * problem["W1"]
-    w1 = check_array("6.4", W1grad, ref["W1"], name="W1grad from your delta2")
+    w1 = check_array("6.4", W1grad, ref["W1"], name="W1grad from your delta2", rtol=GUARDED_RTOL)
     if w1.correct:
         return correct("6.4", "delta3 and delta2 give the gradient of sparse_autoencoder_cost "
-                              f"for W2 and W1 (relative error < {RTOL:.0e}).")
+                              f"for W2 and W1 (relative error < {GUARDED_RTOL:.0e}).")
     rho, beta = problem["sparsity_param"], problem["beta"]
     back = (problem["W2"].T @ delta3
             + beta * sae.kl_divergence_grad(rho, problem["rho_hat"])[:, None])
@@ -218,7 +221,9 @@ def check_deltas(delta3: Any, delta2: Any, problem: dict) -> Feedback:
     sparsity = ref["W1"] - _blocks(problem, 0.0)["W1"]
     off = W1grad - ref["W1"]
     scale = float(np.vdot(off, sparsity) / np.vdot(sparsity, sparsity))
-    if np.linalg.norm(off - scale * sparsity) <= 1e-6 * np.linalg.norm(sparsity):
+    # A factor is named only if it is one: a guard's tiny change is no "1 times" slip.
+    if (abs(scale) > 1e-2
+            and np.linalg.norm(off - scale * sparsity) <= 1e-6 * np.linalg.norm(sparsity)):
         if np.isclose(scale, -1):
             return not_yet("6.4", "delta3 is right; delta2 misses the sparsity term.")
         if np.isclose(1 + scale, 1 / problem["beta"]):
@@ -240,8 +245,10 @@ def check_sparsity_penalty(sparsity_penalty: Callable) -> Feedback:
     """
     if is_placeholder(sparsity_penalty):
         return not_attempted("6.2", "sparsity_penalty")
-    for seed, (rho, beta) in enumerate(((0.05, 3.0), (0.2, 0.5))):
-        p = small_problem(rng=seed, sparsity_param=rho, beta=beta)
+    # beta, the number of hidden units and m are pairwise distinct (and none is 2), so that
+    # leaving out beta, averaging over the units and summing over the examples differ.
+    for seed, (rho, beta, hidden_size, m) in enumerate(((0.05, 3.0, 5, 7), (0.2, 0.7, 4, 9))):
+        p = small_problem(hidden_size=hidden_size, m=m, rng=seed, sparsity_param=rho, beta=beta)
         v, h = p["X"].shape[0], p["a2"].shape[0]
         expected = cost_terms(p["theta"], v, h, 0.0, rho, beta, p["X"])["sparsity"]
         value, problem = run_student_function("6.2", "sparsity_penalty", sparsity_penalty,
@@ -251,10 +258,17 @@ def check_sparsity_penalty(sparsity_penalty: Callable) -> Feedback:
         if np.ndim(value) != 0:
             return not_yet("6.2", f"sparsity_penalty must return one number (the sum over "
                                   f"hidden units), got shape {np.shape(value)}.")
+        if _as_real(value) is not None and not np.isfinite(_as_real(value)):
+            return not_yet("6.2", f"sparsity_penalty returns {_as_real(value)}: a log of a "
+                                  "negative number or of zero. rho_hat, an average activation, "
+                                  "lies in (0, 1), so rho_hat and 1 - rho_hat are both positive; "
+                                  "a sum over the examples instead of a mean gives values above "
+                                  "1.")
         slip = _sparsity_penalty_slip(value, expected, p["a2"], rho, beta)
         if slip:
             return not_yet("6.2", slip)
-        feedback = check_array("6.2", value, expected, name="sparsity_penalty")
+        feedback = check_array("6.2", value, expected, name="sparsity_penalty",
+                               rtol=GUARDED_RTOL)
         if not feedback.correct:
             return feedback
     return correct("6.2", "sparsity_penalty equals the sparsity term of sparse_autoencoder_cost "
@@ -279,6 +293,14 @@ def _kl_grad_slip(value: np.ndarray, expected: np.ndarray, rho: float,
     ])
 
 
+def _as_real(value: Any) -> float | None:
+    """A single real number as a float, or None (the shape and type checks come later)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _kl(p: np.ndarray | float, q: np.ndarray | float) -> np.ndarray:
     """KL(p || q) of Bernoulli variables, elementwise: the sparsity penalty's per-unit term."""
     return p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
@@ -293,6 +315,9 @@ def _sparsity_penalty_slip(value: float, expected: float, a2: np.ndarray, rho: f
          "your penalty is m times too large: rho_hat is the *average* activation over the "
          "examples."),
         (expected / beta, "your penalty lacks the weight beta of the sparsity term."),
+        (expected / a2.shape[0],
+         "your penalty averages the KL terms over the hidden units instead of summing them: "
+         "the penalty is beta times the *sum* over the units."),
         (beta * np.sum(_kl(rho, over_units)),
          "rho_hat is averaged over the wrong axis: it must hold one average per hidden unit, "
          "over the m examples (the columns), not one per example over the units."),
