@@ -66,9 +66,9 @@ from ufldl_helpers.grading._feedback import _identify_slip
 
 __all__ = [
     "CORRECT",
+    "GUARDED_RTOL",
     "NOT_ATTEMPTED",
     "NOT_YET",
-    "GUARDED_RTOL",
     "RTOL",
     "Feedback",
     "answer_rtol",
@@ -222,7 +222,8 @@ def returned_none(name: str) -> str:
     return f"{name} returned None (a missing return?)."
 
 
-_PACKAGE_DIRS = tuple(os.path.dirname(module.__file__ or "") + os.sep for module in (np, ufldl_helpers))
+_PACKAGE_DIRS = tuple(os.path.dirname(module.__file__ or "") + os.sep
+                      for module in (np, ufldl_helpers))
 
 
 def raising_line(exc: BaseException) -> str:

@@ -258,8 +258,9 @@ def check_sparsity_penalty(sparsity_penalty: Callable) -> Feedback:
         if np.ndim(value) != 0:
             return not_yet("6.2", f"sparsity_penalty must return one number (the sum over "
                                   f"hidden units), got shape {np.shape(value)}.")
-        if _as_real(value) is not None and not np.isfinite(_as_real(value)):
-            return not_yet("6.2", f"sparsity_penalty returns {_as_real(value)}: a log of a "
+        number = _as_real(value)
+        if number is not None and not np.isfinite(number):
+            return not_yet("6.2", f"sparsity_penalty returns {number}: a log of a "
                                   "negative number or of zero. rho_hat, an average activation, "
                                   "lies in (0, 1), so rho_hat and 1 - rho_hat are both positive; "
                                   "a sum over the examples instead of a mean gives values above "
