@@ -68,7 +68,7 @@ def test_6_4_sparsity_slips_still_named_under_the_guarded_tolerance(sparsity, wo
 
 def test_6_4_none_is_a_missing_value():
     p = ex6.small_problem()
-    assert "None" in ex6.check_deltas(None, None, p).message
+    assert "without a return" in ex6.check_deltas(None, None, p).message
 
 
 # --- 6.2 and 6.3 ---------------------------------------------------------------------------
@@ -103,6 +103,9 @@ def test_6_2_a_large_guard_is_close_and_mentions_a_guard():
 def test_6_2_mean_over_units_and_missing_beta_are_told_apart():
     mean = ex6.check_sparsity_penalty(_penalty("mean"))
     assert mean.status == NOT_YET and "averages the KL terms over the hidden units" in mean.message
+    negative = ex6.check_sparsity_penalty(
+        lambda *args: -_penalty()(*args))
+    assert negative.status == NOT_YET and "never negative" in negative.message
     nobeta = ex6.check_sparsity_penalty(_penalty("nobeta"))
     assert nobeta.status == NOT_YET and "lacks the weight beta" in nobeta.message
 

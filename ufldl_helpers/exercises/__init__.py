@@ -262,7 +262,8 @@ def _as_float_array(answer: Any, name: str) -> tuple[Any, str | None]:
     A single real number of any type (``Fraction``, ``Decimal``, a numpy scalar) is a number.
     """
     if answer is None:
-        return None, f"{name} is None, not a number or an array (a missing return?)."
+        return None, (f"{name} is None, not a number or an array (a function without a "
+                      "return statement gives None).")
     if isinstance(answer, (str, bytes)):
         return None, (f"{name} must be a number, not the text {answer!r}: enter a number "
                       "(remove the quotes).")

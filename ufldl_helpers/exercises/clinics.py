@@ -193,8 +193,8 @@ def check_fixed_gradients(fixed_gradients: Callable) -> Feedback:
         right = ma.gradients(x, encoder, decoder, "ABC")
         for name, answer in zip(("gEncoder", "gDecoder"), value, strict=True):
             if answer is None:
-                return not_yet("3.3", f"fixed_gradients returns None as {name} (a variable "
-                                      "never assigned?).")
+                return not_yet("3.3", f"fixed_gradients returns None as {name} (the result "
+                                      "of a function without a return statement?).")
         if (np.shape(value[0]) == right[1].shape and np.shape(value[1]) == right[0].shape
                 and check_array("3.3", value[0], right[1], name="gDecoder").correct
                 and check_array("3.3", value[1], right[0], name="gEncoder").correct):
@@ -368,7 +368,8 @@ def _pair_problem(value: Sequence[Any], grad_shape: tuple[int, ...]) -> str | No
     """What is wrong with the types and shapes of the pair ``(cost, gradient)``, or None."""
     for what, item in zip(("cost", "gradient"), value, strict=True):
         if item is None:
-            return f"J_fixed returns None as the {what} (a variable never assigned?)."
+            return (f"J_fixed returns None as the {what} (the result of a function without "
+                    "a return statement?).")
     if np.ndim(value[1]) == 0 and np.shape(value[0]) == grad_shape:
         return ("J_fixed returns (gradient, cost), the wrong order: with jac=True scipy expects "
                 "(cost, gradient).")

@@ -178,7 +178,8 @@ def check_deltas(delta3: Any, delta2: Any, problem: dict) -> Feedback:
     m = X.shape[1]
     for name, value, shape in (("delta3", delta3, X.shape), ("delta2", delta2, a2.shape)):
         if value is None:
-            return not_yet("6.4", f"{name} is None, not an array (a missing return?).")
+            return not_yet("6.4", f"{name} is None, not an array (a function without a "
+                                  "return statement gives None).")
         if np.shape(value) != shape:
             return not_yet("6.4", f"{name} has shape {np.shape(value)}; it should have shape "
                                   f"{shape}, one column per example.")
@@ -316,6 +317,9 @@ def _sparsity_penalty_slip(value: float, expected: float, a2: np.ndarray, rho: f
          "your penalty is m times too large: rho_hat is the *average* activation over the "
          "examples."),
         (expected / beta, "your penalty lacks the weight beta of the sparsity term."),
+        (-expected, "your penalty is negative, the log ratios upside down: KL(rho || rho_hat_j) "
+                    "= rho log(rho / rho_hat_j) + (1 - rho) log((1 - rho) / (1 - rho_hat_j)) is "
+                    "never negative."),
         (expected / a2.shape[0],
          "your penalty averages the KL terms over the hidden units instead of summing them: "
          "the penalty is beta times the *sum* over the units."),
