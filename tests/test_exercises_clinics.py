@@ -388,3 +388,9 @@ def test_5_2_mean_over_everything_says_what_is_wrong_without_the_formula():
     assert "log h" not in feedback.message and "Y times" not in feedback.message
     assert status(ex.check_categorical_cost(
         lambda h, Y, p, lambda_: np.float32(right_cost(h, Y, p, lambda_)))) == CORRECT
+
+
+def test_3_3_swapped_pair_is_named():
+    feedback = ex.check_fixed_gradients(lambda *args: right_gradients(*args)[::-1])
+    assert status(feedback) == NOT_YET and "wrong order" in feedback.message
+    assert "transpose" not in feedback.message

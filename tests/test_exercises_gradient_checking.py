@@ -184,3 +184,10 @@ def test_seed_prediction_ignores_whitespace_and_case(spelling):
 def test_step_prediction_as_text_is_told_to_be_a_number():
     feedback = ex.check_step_prediction("100")
     assert feedback.status == NOT_YET and "must be a number" in feedback.message
+
+
+def test_central_differences_computed_in_float32_is_named():
+    """theta +- epsilon rounded to float32 is off by ~1e-4: rejected, and float32 named."""
+    feedback = ex.check_central_differences(
+        lambda cost, theta, epsilon: _central(cost, theta.astype(np.float32), epsilon))
+    assert feedback.status == NOT_YET and "float32" in feedback.message
