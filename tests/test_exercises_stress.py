@@ -164,6 +164,12 @@ def test_5_2_a_large_guard_is_close_not_a_wrong_data_term():
         feedback.message
 
 
+def test_5_2_a_guard_does_not_hide_a_weight_decay_slip():
+    guarded = _categorical(1e-6)
+    feedback = exc.check_categorical_cost(lambda h, Y, p, lambda_: guarded(h, Y, p, 0.0))
+    assert feedback.status == NOT_YET and "weight-decay term" in feedback.message
+
+
 def test_5_2_none_is_a_missing_return():
     assert "missing return" in exc.check_categorical_cost(lambda *a: None).message
 

@@ -287,7 +287,7 @@ def _difference(arr: np.ndarray, expected: np.ndarray, name: str, rtol: float) -
     if off <= 1e-3 * scale:
         return (f"{name} is close to the right value but not equal to it: the relative "
                 f"difference is {off / scale:.2g}, above the {rtol:.0e} allowed. Look for a small "
-                f"change (a rounded constant, a guard such as + 1e-5 much larger than round-off, "
+                "change (a rounded constant, a guard such as + 1e-5 much larger than round-off, "
                 "a term that is small here but not zero).")
     if arr.size == 1:  # a factor or a sign between two numbers says nothing
         return f"{name} is not the right value."

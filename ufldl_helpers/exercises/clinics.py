@@ -490,17 +490,17 @@ def check_categorical_cost(categorical_cost: Callable) -> Feedback:
         return not_yet("5.2", "this is the binary cross-entropy (one sigmoid per class), the "
                               "cost whose derivative is not a3 - Y through a softmax.")
     right = cost(0.0, fixes=("cost",))
-    if np.isclose(values[0.0], m * right, rtol=RTOL):
+    if np.isclose(float(values[0.0]), m * right, rtol=GUARDED_RTOL):
         return not_yet("5.2", "the data term is m times too large: the cost is an average over "
                               "the m examples.")
-    if np.isclose(values[0.0], -right, rtol=RTOL):
+    if np.isclose(float(values[0.0]), -right, rtol=GUARDED_RTOL):
         return not_yet("5.2", "the cost has the wrong sign: log h is negative, and the cost "
                               "must be positive.")
-    if np.isclose(values[0.0], right, rtol=RTOL):
+    if np.isclose(float(values[0.0]), right, rtol=GUARDED_RTOL):
         return not_yet("5.2", "right without weight decay, wrong with lambda_ = 1: check the "
                               "weight-decay term (its sign and its 1/(2m)).")
     K = Y.shape[1]
-    if np.isclose(values[0.0] * K, right, rtol=RTOL):
+    if np.isclose(float(values[0.0]) * K, right, rtol=GUARDED_RTOL):
         return not_yet("5.2", f"the data term is {K} times too small, K = {K} being the number "
                               "of classes: it averages over the classes as well as over the "
                               "examples (np.mean over everything?); only the examples are "
