@@ -189,6 +189,14 @@ def test_text_numbers_are_told_to_drop_the_quotes(check, text):
     assert "remove the quotes" in check(text).message
 
 
+@pytest.mark.parametrize(("check", "answer"), [
+    (exc.check_fixed_point_count, Decimal(7)), (exc.check_uniform_factor, Fraction(4, 3)),
+    (exc.check_posted_lambda, Decimal("0.0001"))])
+def test_decimal_and_fraction_are_numbers(check, answer):
+    feedback = check(answer)
+    assert feedback.correct, feedback.message
+
+
 def test_5_3_both_and_neither_do_not_give_the_answer_away():
     both = exc.check_failing_block("both").message
     neither = exc.check_failing_block("neither").message

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 import re
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -277,12 +278,13 @@ def check_rejecting_test(prediction: Any, theta: np.ndarray, data: np.ndarray,
 
 
 def _as_real(answer: object) -> float | None:
-    """A single real number as a float (int, float, Fraction, numpy scalar or 0-d array)."""
+    """A single real number as a float (int, float, Fraction, Decimal, numpy scalar or 0-d
+    array)."""
     if isinstance(answer, (bool, np.bool_)):
         return None
     if isinstance(answer, np.ndarray) and answer.ndim == 0 and answer.dtype.kind in "iuf":
         return float(answer)
-    return float(answer) if isinstance(answer, numbers.Real) else None
+    return float(answer) if isinstance(answer, (numbers.Real, Decimal)) else None
 
 
 def _check_ratio(exercise: str, answer: Any, expected: float, *, name: str, rtol: float,
