@@ -19,7 +19,8 @@ initialization) and float64; run with one BLAS thread, from the repository root:
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python scripts/localized_edges_sweep.py [--only TEXT]
 
-About 15 minutes of CPU time on one core (``--only`` runs the rows whose name holds TEXT).
+About 15 minutes of CPU time on one core (``--only TEXT`` runs the rows whose name holds TEXT,
+``--only diagnosis`` the diagnosis alone).
 """
 
 from __future__ import annotations
@@ -115,10 +116,12 @@ def diagnose(images) -> None:
           + ", ".join(f"1/{n // f}: {p / ref:.2f}" for f, p in at.items()))
     fit = fit_gabors(sigmoid_ae(images, 0))
     q = np.percentile
+    outside = np.isinf(fit.envelope_length)
     print(f"UFLDL's 25 filters (seed 0): median frequency {np.median(fit.frequency):.2f} "
-          f"cycle/pixel, sigma_y quartiles {q(fit.sigma_y, 25):.1f}-{q(fit.sigma_y, 75):.1f} px, "
-          f"envelope_length quartiles {q(fit.envelope_length, 25):.2f}-"
-          f"{q(fit.envelope_length, 75):.2f}; Gabor-like {fit.gabor_like.sum()}, edge or bar "
+          f"cycle/pixel, sigma_y quartiles {q(fit.sigma_y, 25):.1f}-{q(fit.sigma_y, 75):.1f} px; "
+          f"envelope centre outside the patch {outside.sum()}, envelope_length of the others "
+          f"{q(fit.envelope_length[~outside], 25):.2f}-{q(fit.envelope_length[~outside], 75):.2f}"
+          f" (quartiles); Gabor-like {fit.gabor_like.sum()}, edge or bar "
           f"{fit.edge_or_bar.sum()}, ends inside {fit.ends_inside.sum()}, localized edges "
           f"{fit.n_localized_edges}\n")
 
@@ -137,11 +140,14 @@ def summarize(name: str, fits: list[GaborFit], seconds: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="", help="run only the rows whose name holds this")
+    parser.add_argument("--only", default="", help="run only the rows whose name holds this "
+                        "('diagnosis': only the diagnosis)")
     args = parser.parse_args()
     images = load_natural_images()
-    if not args.only:
+    if args.only in ("", "diagnosis"):
         diagnose(images)
+    if args.only == "diagnosis":
+        return
     print("| setting | localized edges, per seed | pooled | Gabor-like | edge or bar "
           "| ends inside | median f | time per run |\n|---|---|---|---|---|---|---|---|",
           flush=True)

@@ -81,8 +81,8 @@ def fast_ica(patches: np.ndarray, n_components: int, *,
     """
     patches = check_array(patches, "patches", ndim=2)
     n, m = patches.shape
-    n_components = check_scalar(n_components, "n_components", low=1, high=n, integer=True)
-    max_iter = check_scalar(max_iter, "max_iter", low=1, integer=True)
+    n_components = int(check_scalar(n_components, "n_components", low=1, high=n, integer=True))
+    max_iter = int(check_scalar(max_iter, "max_iter", low=1, integer=True))
     tol = float(check_scalar(tol, "tol", low=0, low_inclusive=False))
     rng = check_rng(rng)
     if m <= n_components:
