@@ -19,7 +19,7 @@ initialization) and float64; run with one BLAS thread, from the repository root:
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python scripts/localized_edges_sweep.py [--only TEXT]
 
-About 15 minutes of CPU time on one core (``--only TEXT`` runs the rows whose name holds TEXT,
+About 17 minutes of CPU time on one core (``--only TEXT`` runs the rows whose name holds TEXT,
 ``--only diagnosis`` the diagnosis alone).
 """
 
@@ -33,7 +33,7 @@ import numpy as np
 import scipy.optimize
 
 from ufldl_helpers.data import load_natural_images, sample_patches
-from ufldl_helpers.filters import GaborFit, fit_gabors
+from ufldl_helpers.filters import GaborFit, fit_gabors, gabor_patches
 from ufldl_helpers.ica import fast_ica
 from ufldl_helpers.linear_decoder import sparse_autoencoder_linear_cost, zca_whitening_matrix
 from ufldl_helpers.sparse_autoencoder import UFLDL_DEFAULTS, initialize_parameters, unpack
@@ -92,22 +92,42 @@ def rows(images) -> list[tuple[str, tuple[int, ...], Callable[[int], np.ndarray]
         ("AE 12x12, 100 units", (0, 1, 2),
          lambda s: sigmoid_ae(images, s, patch_size=12, hidden_size=100)),
         ("AE 8x8, 25 units, forest image only", (0, 1, 2), lambda s: sigmoid_ae(forest, s)),
+        ("AE 8x8, 100 units, forest image only", (0, 1, 2),
+         lambda s: sigmoid_ae(forest, s, hidden_size=100)),
         ("linear decoder 8x8, 25 units, ZCA eps 0.1", (0, 1, 2),
          lambda s: linear_decoder(images, s)),
         ("linear decoder 8x8, 25 units, ZCA eps 1", (0, 1, 2),
          lambda s: linear_decoder(images, s, epsilon=1.0)),
         ("linear decoder 8x8, 100 units, ZCA eps 1", (0, 1, 2),
          lambda s: linear_decoder(images, s, hidden_size=100, epsilon=1.0)),
+        ("linear decoder 8x8, 100 units, ZCA eps 1, forest image only", (0, 1, 2),
+         lambda s: linear_decoder(forest, s, hidden_size=100, epsilon=1.0)),
         ("ICA 8x8, 63 components", (0, 1, 2), lambda s: ica(images, s)),
         ("ICA 8x8, 63 components, forest image only", (0, 1, 2),
          lambda s: ica(forest, s, num_patches=20000)),
         ("ICA 12x12, 100 components", (0, 1, 2), lambda s: ica(images, s, 12, 100)),
+        ("ICA 12x12, 100 components, forest image only", (0, 1, 2),
+         lambda s: ica(forest, s, 12, 100, num_patches=30000)),
         ("ICA 16x16, 160 components", (0,), lambda s: ica(images, s, 16, 160)),
+        ("ICA 16x16, 160 components, forest image only", (0,),
+         lambda s: ica(forest, s, 16, 160, num_patches=30000)),
     ]
 
 
+def ceiling(patch_size: int, sigma_y: float, n: int = 200) -> float:
+    """Fraction of ideal edges (Gabors, sigma_x 1.2 px, 0.25 cycle/pixel, odd phase) counted as
+    localized when their centres and orientations are uniform over the patch, as in a code that
+    tiles positions: those near the border run out of the patch."""
+    rng = np.random.default_rng(0)
+    x0, y0 = rng.uniform(0, patch_size - 1, (2, n))
+    edges = gabor_patches(patch_size, sigma_x=1.2, sigma_y=sigma_y, frequency=0.25,
+                          phase=np.pi / 2, orientation=rng.uniform(0, np.pi, n), x0=x0, y0=y0)
+    return fit_gabors(edges).n_localized_edges / n
+
+
 def diagnose(images) -> None:
-    """The whitened spectrum over an 8x8 patch's band, and the shape of UFLDL's filters."""
+    """The whitened spectrum over an 8x8 patch's band, the shape of UFLDL's filters, and the
+    criterion's ceiling for a code whose filters tile the positions of the patch."""
     frequency, power = radial_power_spectrum(images)
     n = images.shape[0]
     at = {f: power[frequency == f][0] for f in (n // 32, n // 8, n // 4, n // 3)}
@@ -123,7 +143,10 @@ def diagnose(images) -> None:
           f"{q(fit.envelope_length[~outside], 25):.2f}-{q(fit.envelope_length[~outside], 75):.2f}"
           f" (quartiles); Gabor-like {fit.gabor_like.sum()}, edge or bar "
           f"{fit.edge_or_bar.sum()}, ends inside {fit.ends_inside.sum()}, localized edges "
-          f"{fit.n_localized_edges}\n")
+          f"{fit.n_localized_edges}")
+    print("Ideal edges at uniform positions counted as localized: " + "; ".join(
+        f"{p}x{p} " + ", ".join(f"sigma_y {sy:g} px {ceiling(p, sy):.0%}" for sy in (1, 1.5, 2, 3))
+        for p in (8, 16)) + "\n")
 
 
 def summarize(name: str, fits: list[GaborFit], seconds: float) -> str:
