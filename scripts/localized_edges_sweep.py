@@ -19,7 +19,7 @@ initialization) and float64; run with one BLAS thread, from the repository root:
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python scripts/localized_edges_sweep.py [--only TEXT]
 
-About 17 minutes of CPU time on one core (``--only TEXT`` runs the rows whose name holds TEXT,
+About 18 minutes of CPU time on one core (``--only TEXT`` runs the rows whose name holds TEXT,
 ``--only diagnosis`` the diagnosis alone).
 """
 
@@ -84,6 +84,9 @@ def rows(images) -> list[tuple[str, tuple[int, ...], Callable[[int], np.ndarray]
         ("AE 8x8, 25 units (UFLDL)", (0, 1, 2, 3, 4), lambda s: sigmoid_ae(images, s)),
         ("AE 8x8, 25 units, beta 10", (0, 1, 2), lambda s: sigmoid_ae(images, s, beta=10.0)),
         ("AE 8x8, 25 units, beta 30", (0, 1, 2), lambda s: sigmoid_ae(images, s, beta=30.0)),
+        ("AE 8x8, 25 units, beta 100", (0, 1, 2), lambda s: sigmoid_ae(images, s, beta=100.0)),
+        ("AE 8x8, 25 units, beta 100, 1000 iterations", (0, 1, 2),
+         lambda s: sigmoid_ae(images, s, beta=100.0, max_iter=1000)),
         ("AE 8x8, 25 units, rho 0.002, beta 10", (0, 1, 2),
          lambda s: sigmoid_ae(images, s, sparsity_param=0.002, beta=10.0)),
         ("AE 8x8, 100 units", (0, 1, 2), lambda s: sigmoid_ae(images, s, hidden_size=100)),
@@ -156,9 +159,14 @@ def summarize(name: str, fits: list[GaborFit], seconds: float) -> str:
     pooled = {k: np.mean(np.concatenate([getattr(f, k) for f in fits])) for k in
               ("localized_edge", "gabor_like", "edge_or_bar", "ends_inside")}
     frequency = np.median(np.concatenate([f.frequency for f in fits]))
+    # the fit's lowest frequency, half a cycle per patch: a light and a dark half, not a stripe
+    p = fits[0].models.shape[1]
+    at_floor = sum(int(np.count_nonzero(f.localized_edge & (f.frequency < 1.01 * 0.5 / p)))
+                   for f in fits)
     return (f"| {name} | {', '.join(map(str, counts))} of {n} | {pooled['localized_edge']:.0%} "
-            f"| {pooled['gabor_like']:.0%} | {pooled['edge_or_bar']:.0%} "
-            f"| {pooled['ends_inside']:.0%} | {frequency:.2f} | {seconds:.0f} s |")
+            f"| {at_floor} of {sum(counts)} | {pooled['gabor_like']:.0%} "
+            f"| {pooled['edge_or_bar']:.0%} | {pooled['ends_inside']:.0%} | {frequency:.2f} "
+            f"| {seconds:.0f} s |")
 
 
 def main() -> None:
@@ -171,9 +179,9 @@ def main() -> None:
         diagnose(images)
     if args.only == "diagnosis":
         return
-    print("| setting | localized edges, per seed | pooled | Gabor-like | edge or bar "
-          "| ends inside | median f | time per run |\n|---|---|---|---|---|---|---|---|",
-          flush=True)
+    print("| setting | localized edges, per seed | pooled | of which at f floor | Gabor-like "
+          "| edge or bar | ends inside | median f | time per run |\n"
+          "|---|---|---|---|---|---|---|---|---|", flush=True)
     for name, seeds, learn in rows(images):
         if args.only not in name:
             continue

@@ -31,7 +31,7 @@ def test_summary_row_counts_each_seed_and_pools_them():
     grating = gabor_patches(8, sigma_x=20.0, sigma_y=20.0, frequency=0.25)
     fits = [fit_gabors(edges), fit_gabors(np.concatenate([edges[:1], grating]))]
     row = sweep.summarize("name", fits, 3.0)
-    assert row.startswith("| name | 2, 1 of 2 | 75% | ")
+    assert row.startswith("| name | 2, 1 of 2 | 75% | 0 of 3 | ")
     assert row.endswith("| 3 s |")
 
 
