@@ -19,7 +19,7 @@ initialization) and float64; run with one BLAS thread, from the repository root:
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python scripts/localized_edges_sweep.py [--only TEXT]
 
-About 18 minutes of CPU time on one core (``--only TEXT`` runs the rows whose name holds TEXT,
+About 15-20 minutes on one core (``--only TEXT`` runs the rows whose name holds TEXT,
 ``--only diagnosis`` the diagnosis alone).
 """
 
