@@ -23,6 +23,24 @@ GRAD_TOL = 1e-9
 controlled (Richardson extrapolation where the plain central difference is inconclusive), so a
 correct gradient passes it, while a real bug gives 1e-4 or more."""
 
+REFERENCE_RTOL = 1e-6
+"""Relative tolerance, block by block, when comparing a student's gradient (or derived delta)
+with the reference at the same point; :func:`reference_rtol` raises it for float32 answers.
+A guard such as ``np.log(a3 + 1e-8)`` moves the cost by about 1e-8 of its value and leaves an
+analytic gradient exact, while a real bug gives 1e-4 or more."""
+
+
+def reference_rtol(*values: object) -> float:
+    """``max(REFERENCE_RTOL, 64 eps)`` for the least precise floating dtype among ``values``.
+
+    ``eps`` is float32's at most: float32 answers are accepted to 64 of their units in the last
+    place (7.6e-6), float16 ones are not accepted at all.
+    """
+    eps = max((float(np.finfo(v.dtype).eps) for v in values
+               if isinstance(v, (np.ndarray, np.floating))
+               and np.issubdtype(v.dtype, np.floating)), default=0.0)
+    return max(REFERENCE_RTOL, 64 * min(eps, float(np.finfo(np.float32).eps)))
+
 
 @dataclass
 class Problem:
@@ -93,7 +111,8 @@ def _call(fun: Callable, problem: Problem, **overrides: Any) -> tuple[float, np.
             f"It was called as {name}(theta, {_signature(problem.kwargs, overrides)}) with "
             f"theta of shape {theta.shape}; {hint}."
         ) from None
-    if not (isinstance(out, tuple) and len(out) == 2):
+    # any pair: scipy.optimize.minimize(jac=True) accepts a list [cost, grad] as well
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise GradingError(
             f"{name} must return a pair (cost, grad); it returned {_describe(out)}."
         )
