@@ -73,12 +73,21 @@ def _compare_cost(fun: Callable, problem: Problem, cost: float) -> None:
     raise GradingError("\n".join(lines))
 
 
-def _gradient_report(fun: Callable, problem: Problem, check: GradientCheck, tol: float) -> str:
+def _gradient_report(fun: Callable, problem: Problem, check: GradientCheck, tol: float,
+                     wrong: list[str] | None = None) -> str:
+    """The failure message; ``wrong``: the blocks off the reference gradient, if known, which
+    are then the only ones marked (a block equal to the reference's is never called wrong)."""
     lines = [f"the gradient returned by {problem.name} does not match finite differences "
              f"(relative error {check.relative_error:.2e}, tolerance {tol:.0e}).",
              "Relative error block by block:"]
     for block, err in check.block_errors.items():
-        lines.append(f"  {block:<4} {err:.2e}{'  <- wrong' if err > tol else ''}")
+        off = err > tol if wrong is None else block in wrong
+        lines.append(f"  {block:<4} {err:.2e}{'  <- wrong' if off else ''}")
+    if wrong is not None and any(err > tol and block not in wrong
+                                 for block, err in check.block_errors.items()):
+        lines.append("The blocks not marked equal the reference gradient; their finite-difference "
+                     "error comes from a tiny difference between your cost and the reference's "
+                     "(within the cost's tolerance), which costs nothing.")
     culprit = _culprit_term(fun, problem, tol)
     if culprit:
         lines.append(culprit)
@@ -171,31 +180,34 @@ def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TO
     """
     problem = _check_cost(fun, problem)
     tol = check_scalar(tol, "tol", low=0, low_inclusive=False)
-    if _matches_reference_gradient(fun, problem):
+    wrong = _blocks_off_the_reference(fun, problem)
+    if wrong is not None and not wrong:
         return
     # diagnosis, and a second chance for a cost that differs from the reference's within
     # COST_RTOL and a gradient exact for that cost
     check = problem.check(fun, tol=tol)
     if not check.passed:
-        raise GradingError(_gradient_report(fun, problem, check, tol))
+        raise GradingError(_gradient_report(fun, problem, check, tol, wrong))
 
 
-def _matches_reference_gradient(fun: Callable, problem: Problem) -> bool:
-    """Whether every block of ``fun``'s gradient is the reference's to :func:`reference_rtol`.
+def _blocks_off_the_reference(fun: Callable, problem: Problem) -> list[str] | None:
+    """The blocks of ``fun``'s gradient that differ from the reference's by more than
+    :func:`reference_rtol` (relative, in norm); None without a reference.
 
     Graded against the reference at the same point, not against finite differences of the
     student's own cost, so a guard in the cost (``np.log(a3 + 1e-8)``, invisible at
     ``COST_RTOL``) does not fail an exact analytic gradient.
     """
     if problem.reference is None:
-        return False
+        return None
     grad = _call(fun, problem)[1]
     expected = np.asarray(_call(problem.reference, problem)[1], dtype=float)
     rtol = reference_rtol(grad)
     floor = 1e-12 * float(np.linalg.norm(expected))  # a block whose true gradient is zero
     yours, ref = problem.layout.roll(grad.astype(float)), problem.layout.roll(expected)
-    return all(float(np.linalg.norm(yours[b] - ref[b])) <= rtol * float(np.linalg.norm(ref[b]))
-               + floor for b in problem.layout.names)
+    return [b for b in problem.layout.names
+            if float(np.linalg.norm(yours[b] - ref[b])) > rtol * float(np.linalg.norm(ref[b]))
+            + floor]
 
 
 def grade_sparse_autoencoder(fun: Callable, problem: Problem | None = None, *,

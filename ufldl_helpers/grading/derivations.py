@@ -80,17 +80,18 @@ def _factor_hint(what: str, c: float, m: int) -> str:
 
 def _scale_hint(what: str, yours: np.ndarray, expected: np.ndarray, m: int, tol: float
                 ) -> str | None:
-    """:func:`_factor_hint` if ``yours`` is a constant times ``expected``; a factor that shows as
-    1 (a near miss, off by more than ``tol`` only) is described as what it is instead."""
+    """:func:`_factor_hint` if ``yours`` is a constant times ``expected``, or what a near miss
+    (within 1e-3, off by more than ``tol``) is, never a factor that shows as 1; else None."""
     c = _ratio(yours, expected)
-    if c is None:
+    if c is not None and f"{c:.4g}" != "1":
+        return _factor_hint(what, c, m)
+    error = relative_error(expected, yours)
+    if error > 1e-3:
         return None
-    if f"{c:.4g}" == "1":
-        return (f"{what} is off from the right one by a relative {relative_error(expected, yours):.1e}"
-                f", more than the {tol:.0e} accepted: nearly right, but a small term or rounding "
-                f"changes it (float16 arithmetic, or an epsilon added to avoid log(0) or a "
-                f"division by zero larger than 1e-7?).")
-    return _factor_hint(what, c, m)
+    return (f"{what} is off from the right one by a relative {error:.1e}, more than the "
+            f"{tol:.0e} accepted: nearly right, but a small term or rounding changes it "
+            f"(arithmetic in float16, or an epsilon larger than 1e-7 added against log(0) or "
+            f"a division by zero?).")
 
 
 def _worst(yours: np.ndarray, expected: np.ndarray) -> str:
