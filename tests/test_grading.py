@@ -939,3 +939,39 @@ def test_size_one_array_counts_as_a_number():
     with pytest.raises(grading.GradingError, match="one real number"):
         grading.check_descent_slope(_slope(lambda g, t, cost, theta: np.array([-t @ g] * 2)),
                                     _buggy_transposed, problem)
+
+
+# --- findings without the fix, for the bug hunt ----------------------------------------------
+
+def _bug_hunt_gradient(problem):
+    """The reference autoencoder with W2's gradient transposed and weight decay on b1's."""
+    def edit(blocks, theta, kwargs):
+        blocks["W2"] = blocks["W2"].T.reshape(blocks["W2"].shape)  # (a2 @ delta3.T).ravel()
+        blocks["b1"] = blocks["b1"] + kwargs["lambda_"] * problem.layout.roll(theta)["b1"]
+    return _with_grad(problem, edit)
+
+
+def test_without_hints_keeps_where_and_the_pattern_and_drops_the_fix():
+    problem = grading.autoencoder_problem()
+    fun = _bug_hunt_gradient(problem)
+    full = problem.check(fun)
+    bare = problem.check(fun, hints=False)
+    assert {"transposed", "regularized_bias"} <= full.finding_names == bare.finding_names
+    assert "drop the lambda term" in str(full) and "give W2grad the shape" in str(full)
+    for text in (str(bare), bare._repr_html_()):
+        assert "drop the lambda" not in text and "give W2grad" not in text
+        assert "order='C'" not in text and "order=&#x27;C&#x27;" not in text
+    assert "gradient of W2 holds the right numbers in the wrong places" in str(bare)
+    assert "gradient of b1 differs from the numerical gradient by a multiple" in str(bare)
+    assert bare.block_errors == full.block_errors and not bare.passed
+    message = _flat(_message(fun, problem, lambda f, p: grading.grade_autoencoder(
+        f, p, hints=False)))
+    assert "regularized_bias" in message and "drop the lambda" not in message
+    assert "W2grad" not in message
+
+
+def test_without_hints_leaves_a_correct_check_and_other_findings_alone():
+    problem = grading.autoencoder_problem()
+    assert problem.check(problem.reference, hints=False).passed
+    check = problem.check(problem.reference)
+    assert grading.without_hints(check).findings == check.findings

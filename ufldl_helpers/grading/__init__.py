@@ -59,6 +59,7 @@ from ufldl_helpers.grading.problems import (
     autoencoder_problem,
     sparse_autoencoder_problem,
     two_layer_problem,
+    without_hints,
 )
 
 __all__ = [
@@ -83,6 +84,7 @@ __all__ = [
     "sparse_autoencoder_problem",
     "two_layer_problem",
     "with_reference",
+    "without_hints",
 ]
 
 _install_display()

@@ -158,7 +158,8 @@ def _check_cost(fun: Callable, problem: Problem) -> Problem:
 
 
 @_either_version
-def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TOL) -> None:
+def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TOL,
+                        hints: bool = True) -> None:
     """Grade a ``cost_and_grad`` function on a problem: output, cost, then gradient.
 
     Parameters
@@ -170,6 +171,10 @@ def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TO
     tol : float
         Largest relative error accepted between the analytic and the central-difference
         gradient (see ``GRAD_TOL``).
+    hints : bool
+        False: the doctor's findings in a failure say where and which pattern, not the fix
+        (:func:`~ufldl_helpers.grading.problems.without_hints`), for an exercise whose task is
+        the fix.
 
     Raises
     ------
@@ -185,7 +190,7 @@ def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TO
         return
     # diagnosis, and a second chance for a cost that differs from the reference's within
     # COST_RTOL and a gradient exact for that cost
-    check = problem.check(fun, tol=tol)
+    check = problem.check(fun, tol=tol, hints=hints)
     if not check.passed:
         raise GradingError(_gradient_report(fun, problem, check, tol, wrong))
 
@@ -218,10 +223,10 @@ def grade_sparse_autoencoder(fun: Callable, problem: Problem | None = None, *,
 
 
 def grade_autoencoder(fun: Callable, problem: Problem | None = None, *,
-                      tol: float = GRAD_TOL) -> None:
-    """Grade a weight-decay autoencoder ``fun(theta, visible_size, hidden_size, lambda_, data)``.
-    """
-    check_cost_and_grad(fun, problem or autoencoder_problem(), tol=tol)
+                      tol: float = GRAD_TOL, hints: bool = True) -> None:
+    """Grade a weight-decay autoencoder ``fun(theta, visible_size, hidden_size, lambda_, data)``
+    (``hints``: see :func:`check_cost_and_grad`)."""
+    check_cost_and_grad(fun, problem or autoencoder_problem(), tol=tol, hints=hints)
 
 
 def grade_two_layer(fun: Callable, problem: Problem | None = None, *,
