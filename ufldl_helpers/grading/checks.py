@@ -162,6 +162,13 @@ def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TO
                         hints: bool = True) -> None:
     """Grade a ``cost_and_grad`` function on a problem: output, cost, then gradient.
 
+    The gradient passes if every block matches the reference gradient at ``problem.theta`` to
+    :func:`~ufldl_helpers.grading.problems.reference_rtol` (1e-6, relative; float32 64 ulps),
+    or if it passes the gradient check of ``fun``'s own cost at ``tol``. So a guard in the cost
+    such as ``np.log(a3 + 1e-8)``, which moves finite differences of the cost by about 1e-8,
+    costs nothing. A failure is diagnosed by the gradient check of ``fun`` and its doctor;
+    the blocks marked wrong are those off the reference.
+
     Parameters
     ----------
     fun : callable
@@ -169,8 +176,8 @@ def check_cost_and_grad(fun: Callable, problem: Problem, *, tol: float = GRAD_TO
         ``(cost, grad)`` with ``grad`` of ``theta``'s shape.
     problem : Problem
     tol : float
-        Largest relative error accepted between the analytic and the central-difference
-        gradient (see ``GRAD_TOL``).
+        Largest relative error accepted by the gradient check of ``fun``'s own cost (see
+        ``GRAD_TOL``).
     hints : bool
         False: the doctor's findings in a failure say where and which pattern, not the fix
         (:func:`~ufldl_helpers.grading.problems.without_hints`), for an exercise whose task is
