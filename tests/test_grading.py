@@ -204,14 +204,16 @@ def _forward(cost, theta, epsilon):
     return _differences(cost, theta, epsilon, forward=True)
 
 
-def _in_place(cost, theta, epsilon):
+def _in_place(cost, theta, epsilon, back=3):
+    """Central differences perturbing theta in place; ``back=3`` forgets to undo exactly,
+    ``back=1`` puts each entry back (up to 1 ulp)."""
     grad = np.zeros_like(theta)
     for i in range(theta.size):
         theta[i] += epsilon
         up = cost(theta)
         theta[i] -= 2 * epsilon
         grad[i] = (up - cost(theta)) / (2 * epsilon)
-        theta[i] += 3 * epsilon  # forgets to undo exactly
+        theta[i] += back * epsilon
     return grad
 
 
@@ -896,14 +898,7 @@ def test_hidden_delta_in_float32_or_with_a_guard_passes():
 
 
 def _restored_in_place(cost, theta, epsilon):
-    grad = np.zeros_like(theta)
-    for i in range(theta.size):
-        theta[i] += epsilon
-        up = cost(theta)
-        theta[i] -= 2 * epsilon
-        grad[i] = (up - cost(theta)) / (2 * epsilon)
-        theta[i] += epsilon  # may leave theta[i] 1 ulp off
-    return grad
+    return _in_place(cost, theta, epsilon, back=1)
 
 
 def test_numerical_gradient_restored_in_place_passes():
