@@ -205,6 +205,44 @@ def test_one_mistake_costs_points_in_one_part(case, kernel_env, tmp_path):
         assert "(wrong:" in own.outputs[0]["text"], own.outputs
 
 
+# Correct answers in the forms students commonly write: a guard against log(0), float32, a list
+# for the pair, theta restored in place, a slope as a 1-element array. Each must get every point
+# (never cry wolf). (assignment, [(grade_id, old, new), ...])
+COMMON_CORRECT = {
+    "guard in the cross-entropy": ("backprop", [
+        ("two_layer_cost_and_grad", "np.log(a3)", "np.log(a3 + 1e-8)")]),
+    "guard in the KL": ("sparse_autoencoder", [
+        ("sparse_autoencoder_cost", "np.log(rho / rho_hat)", "np.log(rho / (rho_hat + 1e-8))"),
+        ("sparse_autoencoder_cost", "np.log((1 - rho) / (1 - rho_hat))",
+         "np.log((1 - rho) / (1 - rho_hat + 1e-8))")]),
+    "float32 delta, list, in-place restore": ("backprop", [
+        ("output_delta", "delta3 = a3 - Y", "delta3 = (a3 - Y).astype(np.float32)"),
+        ("two_layer_cost_and_grad", "return cost, grad", "return [cost, grad]"),
+        ("numerical_gradient", """        step = np.zeros_like(theta)
+        step[i] = epsilon
+        grad[i] = (cost(theta + step) - cost(theta - step)) / (2 * epsilon)""",
+         """        theta[i] += epsilon
+        up = cost(theta)
+        theta[i] -= 2 * epsilon
+        down = cost(theta)
+        theta[i] += epsilon
+        grad[i] = (up - down) / (2 * epsilon)""")]),
+    "slope as an array": ("bug_hunt", [
+        ("descent_slope", "slope = -true @ posted", "slope = np.array([-true @ posted])")]),
+}
+
+
+@pytest.mark.parametrize("case", COMMON_CORRECT)
+def test_common_correct_forms_get_every_point(case, kernel_env, tmp_path):
+    assignment, edits = COMMON_CORRECT[case]
+    nb = nbformat.read(_notebook_path(assignment), as_version=4)
+    for edit in edits:
+        nb = _break_solution(nb, *edit)
+    nb = _execute(nb, kernel_env, tmp_path)
+    errors = {_nbgrader_meta(c)["grade_id"]: _error(c) for c in _grade_cells(nb) if _error(c)}
+    assert errors == {}
+
+
 # Correct answers written differently from the instructor's: loops instead of matrix products,
 # equivalent formulas. Each must get every point.
 ALTERNATIVES = {

@@ -20,6 +20,18 @@ ROOT = Path(__file__).resolve().parents[1]
 SERIES = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 ASSIGNMENTS = sorted(p.relative_to(ROOT / "notebooks").as_posix()
                      for p in (ROOT / "notebooks" / "assignments" / "source").rglob("*.ipynb"))
+# What an nbgrader source notebook holds and a student must never get.
+SOLUTION_MARKERS = ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS")
+
+
+def assert_no_solutions(files):
+    """No file among ``files`` (paths) is an assignment or holds a solution or hidden test."""
+    files = list(files)
+    assert files
+    assert not [f for f in files if "assignments" in Path(f).parts]
+    for f in files:
+        text = Path(f).read_text(encoding="utf-8", errors="replace")
+        assert not [m for m in SOLUTION_MARKERS if m in text], f
 
 
 def run(*args, env=None, cwd=ROOT):
@@ -45,12 +57,19 @@ def test_help_names_the_program_as_it_was_called():
     assert result.returncode == 0 and result.stdout.startswith("usage: ufldl-helpers notebooks ")
 
 
-def test_notebooks_copies_the_series_and_the_assignments(tmp_path, capsys):
+def test_the_markers_are_what_the_assignments_sources_hold():
+    # otherwise the checks below could not fail
+    for a in ASSIGNMENTS:
+        text = (ROOT / "notebooks" / a).read_text(encoding="utf-8")
+        assert all(m in text for m in SOLUTION_MARKERS), a
+
+
+def test_notebooks_copies_the_series_and_no_solutions(tmp_path, capsys):
     dest = tmp_path / "course"
     assert cli.main(["notebooks", str(dest)]) == 0
     copied = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
-    assert set(SERIES) <= set(copied) and set(ASSIGNMENTS) <= set(copied)
-    assert "assignments/README.md" in copied
+    assert set(SERIES) <= set(copied)
+    assert_no_solutions(dest / c for c in copied)
     assert not [c for c in copied if ".ipynb_checkpoints" in c or "__pycache__" in c]
     for name in SERIES:
         assert (dest / name).read_bytes() == (ROOT / "notebooks" / name).read_bytes()
@@ -113,8 +132,11 @@ def test_a_wheel_hands_out_the_notebooks_without_the_repository(tmp_path):
     (wheel,) = wheels.glob("ufldl_helpers-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"ufldl_helpers/py.typed", "ufldl_helpers/_data/natural_images.npz",
-            *(f"ufldl_helpers/_notebooks/{n}" for n in SERIES),
-            *(f"ufldl_helpers/_notebooks/{a}" for a in ASSIGNMENTS)} <= names
+            *(f"ufldl_helpers/_notebooks/{n}" for n in SERIES)} <= names
+    shipped = tmp_path / "unzipped"
+    zipfile.ZipFile(wheel).extractall(shipped)
+    assert_no_solutions(p for p in shipped.rglob("*")
+                        if p.is_file() and p.suffix in {".ipynb", ".py", ".md", ".cfg"})
     site = tmp_path / "site"
     install = run(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
                   str(site), str(wheel))
@@ -129,7 +151,7 @@ def test_a_wheel_hands_out_the_notebooks_without_the_repository(tmp_path):
     assert result.returncode == 0, result.stderr
     copied = {p.relative_to(away / "course").as_posix()
               for p in (away / "course").rglob("*.ipynb")}
-    assert copied == set(SERIES) | set(ASSIGNMENTS)
+    assert copied == set(SERIES)
     hint = run(sys.executable, "-c", "from ufldl_helpers.__main__ import _next_steps; "
                "print(_next_steps())", env=env, cwd=away)
     assert "python -m ufldl_helpers notebooks ufldl-notebooks" in hint.stdout, hint

@@ -4,8 +4,10 @@
 in well under a minute on two cores: it checks the gradient, trains with a progress bar, writes
 the learned filters to a PNG and prints how many are localized edges by a Gabor fit.
 
-``notebooks [DIR]`` copies the notebook series and the nbgrader assignments into ``DIR``, so that
-someone who installed the wheel (no repository checkout) has them too.
+``notebooks [DIR]`` copies the notebook series into ``DIR``, so that someone who installed the
+wheel (no repository checkout) has it too. It never copies the nbgrader assignments: their source
+versions hold the solutions and hidden tests; instructors take them from the repository checkout
+and hand out the release versions nbgrader generates (notebooks/assignments/README.md).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from ufldl_helpers import sparse_autoencoder as sae
 
 _CHECK = {"visible_size": 64, "hidden_size": 5, "num_patches": 10}
 _DEFAULT_NOTEBOOKS_DIR = Path("ufldl-notebooks")
-# Jupyter's and Python's droppings, never handed out.
-_SKIPPED_DIRS = frozenset({".ipynb_checkpoints", "__pycache__"})
+# Jupyter's and Python's droppings, never handed out; nor the assignments (solutions inside),
+# which a repository checkout's notebooks/ holds and the wheel does not.
+_SKIPPED_DIRS = frozenset({".ipynb_checkpoints", "__pycache__", "assignments"})
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -36,10 +39,11 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="command")
     notebooks = commands.add_parser(
-        "notebooks", help="copy the notebooks and the classroom assignments into a folder",
-        description="Copy the notebook series (00_start_here ... 07) and the nbgrader "
-                    "assignments into DIR, then open them with `jupyter lab DIR`. Existing "
-                    "files are never overwritten unless --force is given.")
+        "notebooks", help="copy the notebook series into a folder",
+        description="Copy the notebook series (00_start_here ... 07) into DIR, then open them "
+                    "with `jupyter lab DIR`. Existing files are never overwritten unless "
+                    "--force is given. The graded assignments are not included: students get "
+                    "them from their instructor.")
     notebooks.add_argument("dir", nargs="?", type=Path, default=_DEFAULT_NOTEBOOKS_DIR,
                            metavar="DIR", help="destination folder (default: %(default)s)")
     notebooks.add_argument("--force", action="store_true",
@@ -157,7 +161,7 @@ def _next_steps() -> str:
 
 
 def copy_notebooks(dest: Path, *, force: bool = False) -> list[Path]:
-    """Copy the notebooks and the assignments into ``dest``; return the files copied.
+    """Copy the notebook series (not the assignments) into ``dest``; return the files copied.
 
     Parameters
     ----------

@@ -4,7 +4,11 @@ An nbgrader test cell calls one function from here on the student's ``cost_and_g
 Instead of a bare ``assert``, a failure raises :class:`GradingError` whose message says what to do
 next: the function is not written yet, it returns the wrong kind of thing, its cost differs from
 the reference in a named term, or its gradient is wrong in a named block, together with what the
-gradient doctor (:mod:`ufldl_helpers.gradcheck`) found.
+gradient doctor (:mod:`ufldl_helpers.gradcheck`) found. Costs, gradients and derived deltas are
+compared with the reference or exact values to a relative 1e-6 (``COST_RTOL``,
+``problems.REFERENCE_RTOL``, ``DELTA_TOL``), so a guard such as ``np.log(a3 + 1e-8)`` or float32
+arithmetic costs nothing; finite differences of the student's own function diagnose a wrong
+gradient (``GRAD_TOL``).
 
 Every check runs on a small :class:`Problem` (a few dozen parameters), so full central
 differences take milliseconds and a test cell runs in well under a second.
@@ -59,6 +63,7 @@ from ufldl_helpers.grading.problems import (
     autoencoder_problem,
     sparse_autoencoder_problem,
     two_layer_problem,
+    without_hints,
 )
 
 __all__ = [
@@ -83,6 +88,7 @@ __all__ = [
     "sparse_autoencoder_problem",
     "two_layer_problem",
     "with_reference",
+    "without_hints",
 ]
 
 _install_display()

@@ -138,6 +138,20 @@ def _describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
+def _as_number(value: object) -> float | None:
+    """``value`` as a float if it is one real number (a size-1 array such as ``np.array([s])``
+    counts; a bool does not), else None."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        return None
+    if array.size != 1 or not (np.issubdtype(array.dtype, np.number) and np.isreal(array).all()):
+        return None
+    return float(np.real(array.reshape(())))
+
+
 def _identify_slip(answer: ArrayLike, expected: ArrayLike,
                    slips: list, *,
                    rtol: float = 1e-8) -> str | None:

@@ -15,20 +15,25 @@ from ufldl_helpers.activations import sigmoid, softmax
 from ufldl_helpers.gradcheck import numerical_gradient, relative_error
 from ufldl_helpers.grading._feedback import (
     GradingError,
+    _as_number,
     _describe,
     _either_version,
     _guarded,
     _identify_slip,
 )
 from ufldl_helpers.grading.problems import (
+    REFERENCE_RTOL,
     Problem,
     _check_size,
     _weight_decay_autoencoder,
+    reference_rtol,
 )
 
-DELTA_TOL = 1e-8
-"""Largest accepted relative error of a derived delta against complex-step derivatives, which
-are exact to round-off (about 1e-15 here)."""
+DELTA_TOL = REFERENCE_RTOL
+"""Largest accepted relative error of a float64 derived delta against complex-step derivatives,
+which are exact to round-off (about 1e-15 here); float32 answers get 64 of their units in the
+last place (:func:`~ufldl_helpers.grading.problems.reference_rtol`). A guard up to about 1e-7
+(``np.log(a3 + 1e-8)`` and the like) passes; a real slip is off by 1e-3 or more."""
 
 
 # --- derivations, checked against complex-step derivatives ----------------------------------
@@ -40,7 +45,9 @@ def _complex_step(cost: Callable, z: np.ndarray) -> np.ndarray:
     return flat.real.reshape(z.shape)
 
 
-def _as_result(name: str, value: object, shape: tuple[int, ...]) -> np.ndarray:
+def _as_result(name: str, value: object, shape: tuple[int, ...]) -> tuple[np.ndarray, float]:
+    """The answer as a float64 array, and the tolerance its dtype gets (:func:`reference_rtol`).
+    """
     value = np.asarray(value)
     if value.shape != shape:
         raise GradingError(f"{name} returned {_describe(value)}; it must return an array of "
@@ -48,7 +55,7 @@ def _as_result(name: str, value: object, shape: tuple[int, ...]) -> np.ndarray:
     if not np.all(np.isfinite(value)):
         raise GradingError(f"{name} returned NaN or infinite entries; check for division by "
                            f"zero or log(0).")
-    return value.astype(float)
+    return value.astype(float), reference_rtol(value)
 
 
 def _matches(yours: np.ndarray, expected: np.ndarray, tol: float = DELTA_TOL) -> bool:
@@ -69,6 +76,22 @@ def _factor_hint(what: str, c: float, m: int) -> str:
     if np.isclose(c, -1.0):
         return f"{what} has the wrong sign: check which way round the difference goes."
     return f"{what} is {c:.4g} times the right one: check its constant factors."
+
+
+def _scale_hint(what: str, yours: np.ndarray, expected: np.ndarray, m: int, tol: float
+                ) -> str | None:
+    """:func:`_factor_hint` if ``yours`` is a constant times ``expected``, or what a near miss
+    (within 1e-3, off by more than ``tol``) is, never a factor that shows as 1; else None."""
+    c = _ratio(yours, expected)
+    if c is not None and f"{c:.4g}" != "1":
+        return _factor_hint(what, c, m)
+    error = relative_error(expected, yours)
+    if error > 1e-3:
+        return None
+    return (f"{what} is off from the right one by a relative {error:.1e}, more than the "
+            f"{tol:.0e} accepted: nearly right, but a small term or rounding changes it "
+            f"(arithmetic in float16, or an epsilon larger than 1e-7 added against log(0) or "
+            f"a division by zero?).")
 
 
 def _worst(yours: np.ndarray, expected: np.ndarray) -> str:
@@ -112,12 +135,12 @@ def check_output_delta(fun: Callable, *, n_out: int = 4, m: int = 5,
     Y[rng.integers(0, n_out, m), np.arange(m)] = 1.0
     a3 = softmax(z3)
     expected = _complex_step(lambda z: -np.sum(Y * np.log(softmax(z))), z3)
-    yours = _as_result(name, _guarded(name, fun, a3.copy(), Y.copy()), (n_out, m))
-    if _matches(yours, expected):
+    yours, tol = _as_result(name, _guarded(name, fun, a3.copy(), Y.copy()), (n_out, m))
+    if _matches(yours, expected, tol):
         return
-    c = _ratio(yours, expected)
-    if c is not None:
-        raise GradingError(_factor_hint(f"the delta3 returned by {name}", c, m))
+    hint = _scale_hint(f"the delta3 returned by {name}", yours, expected, m, tol)
+    if hint:
+        raise GradingError(hint)
     slip = _identify_slip(yours, expected, [
         (-Y / a3, "it is the derivative of the loss with respect to a3, not z3: the chain rule "
                   "goes on through the softmax a3 = softmax(z3)."),
@@ -195,20 +218,20 @@ def check_hidden_delta(fun: Callable, *, visible_size: int = 6, hidden_size: int
     a3 = sigmoid(W2 @ a2 + b2[:, None])
     delta3 = (a3 - X) * a3 * (1 - a3)
 
-    def yours_at(beta: float) -> np.ndarray:
+    def yours_at(beta: float) -> tuple[np.ndarray, float]:
         out = _guarded(name, fun, W2.copy(), delta3.copy(), a2.copy(), rho, beta)
         return _as_result(name, out, (hidden_size, m))
 
-    yours = yours_at(beta)
+    yours, tol = yours_at(beta)
     expected = m * _complex_step(lambda z: cost(z, beta), z2)
-    if _matches(yours, expected):
+    if _matches(yours, expected, tol):
         return
-    c = _ratio(yours, expected)
-    if c is not None:
-        raise GradingError(_factor_hint(f"the delta2 returned by {name}", c, m))
+    hint = _scale_hint(f"the delta2 returned by {name}", yours, expected, m, tol)
+    if hint:
+        raise GradingError(hint)
     error_part = m * _complex_step(lambda z: cost(z, 0.0), z2)
-    yours_error_part = yours_at(0.0)
-    if not _matches(yours_error_part, error_part):
+    yours_error_part, tol = yours_at(0.0)
+    if not _matches(yours_error_part, error_part, tol):
         raise GradingError(
             f"the delta2 returned by {name} is wrong already with beta=0, where only the "
             f"squared error remains ({_worst(yours_error_part, error_part)}): backpropagate "
@@ -219,13 +242,13 @@ def check_hidden_delta(fun: Callable, *, visible_size: int = 6, hidden_size: int
     lines = [f"the delta2 returned by {name} is right with beta=0 (squared error only) and goes "
              f"wrong in the sparsity penalty's part (delta2 with beta={beta:g} minus delta2 "
              f"with beta=0)."]
-    c = _ratio(yours_sparsity, sparsity_part)
+    scale_hint = _scale_hint("That part", yours_sparsity, sparsity_part, m, tol)
     f_prime = a2 * (1 - a2)
     if not np.any(yours_sparsity):
         lines.append("That part is zero in yours: the penalty depends on z2 through rho_hat, so "
                      "it contributes to every column of delta2.")
-    elif c is not None:
-        lines.append(_factor_hint("That part", c, m))
+    elif scale_hint:
+        lines.append(scale_hint)
     elif _matches(yours_sparsity * f_prime, sparsity_part, 1e-6):
         lines.append("That part lacks the factor f'(z2) = a2 * (1 - a2): the penalty reaches z2 "
                      "through the sigmoid too.")
@@ -326,11 +349,11 @@ def check_descent_slope(fun: Callable, posted: Callable, problem: Problem) -> No
     step = 1e-6 / max(norm, 1e-300)  # moves theta by 1e-6: truncation and round-off ~1e-10
     expected = float(numerical_gradient(lambda t: true_cost_and_grad(theta - t[0] * g)[0],
                                         np.zeros(1), epsilon=step)[0])
-    yours = _guarded(name, problem.bind(fun), theta.copy())
-    if isinstance(yours, (bool, np.bool_)) or np.ndim(yours) != 0 or not np.isreal(yours):
+    answer = _guarded(name, problem.bind(fun), theta.copy())
+    yours = _as_number(answer)  # a size-1 array such as np.array([s]) counts as a number
+    if yours is None:
         raise GradingError(f"{name} must return one real number (a slope), got "
-                           f"{_describe(yours)}.")
-    yours = float(np.real(yours))
+                           f"{_describe(answer)}.")
     if np.isclose(yours, expected, rtol=1e-6, atol=0.0):
         return
     true_grad = np.asarray(true_cost_and_grad(theta.copy())[1], dtype=float)

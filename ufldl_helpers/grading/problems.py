@@ -10,7 +10,7 @@ import numpy as np
 
 from ufldl_helpers import network, sparse_autoencoder
 from ufldl_helpers._validation import check_rng, check_scalar
-from ufldl_helpers.gradcheck import GradientCheck, check_gradient
+from ufldl_helpers.gradcheck import Finding, GradientCheck, check_gradient
 from ufldl_helpers.grading._feedback import GradingError, _describe, _signature, _your_line
 from ufldl_helpers.params import ParamLayout
 
@@ -22,6 +22,24 @@ GRAD_TOL = 1e-9
 ``check_gradient``'s default. The check decides on an estimate whose truncation error is
 controlled (Richardson extrapolation where the plain central difference is inconclusive), so a
 correct gradient passes it, while a real bug gives 1e-4 or more."""
+
+REFERENCE_RTOL = 1e-6
+"""Relative tolerance, block by block, when comparing a student's gradient (or derived delta)
+with the reference at the same point; :func:`reference_rtol` raises it for float32 answers.
+A guard such as ``np.log(a3 + 1e-8)`` moves the cost by about 1e-8 of its value and leaves an
+analytic gradient exact, while a real bug gives 1e-4 or more."""
+
+
+def reference_rtol(*values: object) -> float:
+    """``max(REFERENCE_RTOL, 64 eps)`` for the least precise floating dtype among ``values``.
+
+    ``eps`` is float32's at most: float32 answers are accepted to 64 of their units in the last
+    place (7.6e-6), float16 ones are not accepted at all.
+    """
+    eps = max((float(np.finfo(v.dtype).eps) for v in values
+               if isinstance(v, (np.ndarray, np.floating))
+               and np.issubdtype(v.dtype, np.floating)), default=0.0)
+    return max(REFERENCE_RTOL, 64 * min(eps, float(np.finfo(np.float32).eps)))
 
 
 @dataclass
@@ -59,7 +77,8 @@ class Problem:
         kwargs = {**self.kwargs, **overrides}
         return lambda theta: fun(theta, **kwargs)
 
-    def check(self, fun: Callable, *, tol: float = GRAD_TOL, **overrides: Any) -> GradientCheck:
+    def check(self, fun: Callable, *, tol: float = GRAD_TOL, hints: bool = True,
+              **overrides: Any) -> GradientCheck:
         """Gradient check of ``fun`` on this problem, with the doctor told the weight decay.
 
         Runs :func:`~ufldl_helpers.gradcheck.check_gradient` over every coordinate, with the
@@ -67,11 +86,49 @@ class Problem:
         can recognize missing or misplaced weight decay. ``fun`` is called once first, so that
         a function that raises or returns the wrong thing gets a ``GradingError`` that
         quotes the student's line, not a traceback through the package.
+
+        With ``hints=False`` the doctor's findings say where and which pattern (the block, what
+        its gradient looks like next to the numerical one), not how to fix it: for an exercise
+        whose task is the fix (:func:`without_hints`).
         """
         _call(fun, replace(self, name=getattr(fun, "__name__", self.name)), **overrides)
         lambda_ = {**self.kwargs, **overrides}.get("lambda_")
-        return check_gradient(self.bind(fun, **overrides), self.theta, blocks=self.layout,
-                              tol=tol, lambda_=lambda_)
+        check = check_gradient(self.bind(fun, **overrides), self.theta, blocks=self.layout,
+                               tol=tol, lambda_=lambda_)
+        return check if hints else without_hints(check)
+
+
+# What each of the doctor's diagnoses of a wrong formula looks like, without the fix.
+_PATTERNS = {
+    "transposed": "holds the right numbers in the wrong places: it equals the numerical "
+                  "gradient reordered (transposed).",
+    "scaled": "is a constant multiple of the numerical gradient.",
+    "sign_flipped": "is the numerical gradient with the opposite sign.",
+    "localized": "is wrong in some entries only, right in the others.",
+    "ignores_argument": "does not change where the numerical gradient does: the cost depends "
+                        "on these parameters, the gradient does not see it.",
+    "missing_regularization": "differs from the numerical gradient by a multiple of the block "
+                              "itself (analytic - numerical = k * the block, k a multiple of "
+                              "lambda_).",
+    "regularized_bias": "differs from the numerical gradient by a multiple of the block "
+                        "itself (analytic - numerical = k * the block, k a multiple of "
+                        "lambda_).",
+}
+
+
+def without_hints(check: GradientCheck) -> GradientCheck:
+    """``check`` with the doctor's diagnoses of wrong formulas told as patterns, without fixes.
+
+    A finding about a block (``transposed``, ``regularized_bias``, ...) keeps its name and
+    blocks and says what the block's gradient looks like next to the numerical one; how to fix
+    it is left out. Findings about the function as a whole (``low_precision``, ``kink``, ...)
+    are kept as they are. The relative errors, the worst entries and the verdict are unchanged.
+    """
+    findings = [f if f.name not in _PATTERNS else
+                Finding(f.name, f"the gradient of {', '.join(f.blocks) or 'a block'} "
+                                f"{_PATTERNS[f.name]}", f.evidence, f.blocks)
+                for f in check.findings]
+    return replace(check, findings=findings)
 
 
 def _call(fun: Callable, problem: Problem, **overrides: Any) -> tuple[float, np.ndarray]:
@@ -93,7 +150,8 @@ def _call(fun: Callable, problem: Problem, **overrides: Any) -> tuple[float, np.
             f"It was called as {name}(theta, {_signature(problem.kwargs, overrides)}) with "
             f"theta of shape {theta.shape}; {hint}."
         ) from None
-    if not (isinstance(out, tuple) and len(out) == 2):
+    # any pair: scipy.optimize.minimize(jac=True) accepts a list [cost, grad] as well
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise GradingError(
             f"{name} must return a pair (cost, grad); it returned {_describe(out)}."
         )
