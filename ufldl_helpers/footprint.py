@@ -46,13 +46,12 @@ def energy_footprint(images: ArrayLike, fraction: float = 0.8) -> np.ndarray:
     """
     images = check_array(images, "images", ndim=2)
     fraction = check_scalar(fraction, "fraction", low=0.0, high=1.0, low_inclusive=False)
-    energy = images**2
-    total = energy.sum(axis=1)
+    cumulative = np.cumsum(-np.sort(-(images**2), axis=1), axis=1)
+    total = cumulative[:, -1:]
     if np.any(total == 0):
         raise ValueError(f"images: row {int(np.argmin(total))} is all zeros; every image needs "
                          "some non-zero pixel")
-    largest_first = -np.sort(-energy, axis=1)
-    covered = np.cumsum(largest_first, axis=1) / total[:, None]
-    # A tolerance of a few ulps, so that fraction=1 is reached despite rounding in the cumsum.
-    reached = covered >= fraction * (1 - 8 * np.finfo(covered.dtype).eps)
-    return np.argmax(reached, axis=1) + 1
+    # The total is the cumsum's own last entry (not a sum in another order), so the last
+    # non-zero pixel reaches exactly 1 and fraction=1 counts every non-zero pixel.
+    covered = cumulative / total
+    return np.argmax(covered >= fraction, axis=1) + 1
