@@ -280,6 +280,16 @@ def _as_float_array(answer: Any, name: str) -> tuple[Any, str | None]:
     return arr, None
 
 
+def _as_real(answer: object) -> float | None:
+    """A single real number as a float (int, float, Fraction, Decimal, numpy scalar or 0-d
+    array), else None (a bool, a string, an array of another shape)."""
+    if isinstance(answer, (bool, np.bool_)):
+        return None
+    if isinstance(answer, np.ndarray) and answer.ndim == 0 and answer.dtype.kind in "iuf":
+        return float(answer)
+    return float(answer) if isinstance(answer, (numbers.Real, Decimal)) else None
+
+
 def _difference(arr: np.ndarray, expected: np.ndarray, name: str, rtol: float) -> str:
     """Say how ``arr`` differs from ``expected`` without revealing ``expected``."""
     if not np.all(np.isfinite(arr)):

@@ -66,8 +66,8 @@ def check_sparsity_prediction(prediction: Any, n_gabor_like_at_target: int,
     """Exercise 7.3: with rho = 0.2 instead of 0.01, more, fewer or about the same Gabor-like
     filters?
 
-    The counts of Gabor-like filters come from the notebook's own sweep; a difference of at most 10% of the filters
-    counts as "about the same".
+    The counts of Gabor-like filters come from the notebook's own sweep; a difference of at most
+    10% of the filters counts as "about the same".
     """
     difference = n_gabor_like_at_02 - n_gabor_like_at_target
     if abs(difference) <= 0.1 * n_filters:

@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 from ufldl_helpers.activations import sigmoid, sigmoid_grad
 from ufldl_helpers.exercises import (
     Feedback,
+    _as_real,
     answer_rtol,
     check_array,
     check_choice,
@@ -111,7 +112,7 @@ def check_scaled_error(answer: Any, c: float = 1.5) -> Feedback:
 
     measured = check_gradient(scaled, theta).relative_error
     feedback = check_number("2.3", answer, measured, name="relative error")
-    if feedback.correct or _not_a_number(answer):
+    if feedback.correct or _as_real(answer) is None:
         return feedback  # right, or not a single number (check_number says so, with no hint)
     if "rounded" in feedback.message or "close to the right value" in feedback.message:
         return feedback
@@ -130,17 +131,6 @@ def check_scaled_error(answer: Any, c: float = 1.5) -> Feedback:
         hint = ("write g = c n, then factor the norm of n out of both the numerator and the "
                 "denominator.")
     return not_yet("2.3", f"{feedback.message} Hint: {hint}")
-
-
-def _not_a_number(answer: Any) -> bool:
-    """True unless ``answer`` is a single real number (of any numeric type)."""
-    if isinstance(answer, (bool, np.bool_, str, bytes)) or np.ndim(answer) != 0:
-        return True
-    try:
-        float(answer)
-    except (TypeError, ValueError):
-        return True
-    return False
 
 
 def check_central_differences(fun: Callable) -> Feedback:
