@@ -163,7 +163,7 @@ def check_central_differences(fun: Callable) -> Feedback:
         return not_yet("2.2", f"calling numerical_gradient_mine raised "
                               f"{type(exc).__name__}: {exc}")
     return correct("2.2", "your central differences match the package's on a cubic test "
-                          "function, and theta is left unchanged.")
+                          "function, and theta is given back (to round-off).")
 
 
 def _central_difference_verdict(fun: Callable[..., Any]) -> Feedback | None:
@@ -196,7 +196,7 @@ def _central_difference_verdict(fun: Callable[..., Any]) -> Feedback | None:
     if feedback.correct:
         return correct("2.2", "your central differences match the package's on a cubic test "
                               f"function (to {answer_rtol(estimate):.0e}, relative), and theta "
-                              "is left unchanged.")
+                              "is given back (to round-off).")
 
     def off(reference: np.ndarray) -> bool:
         return bool(np.linalg.norm(estimate - reference) <= 1e-6 * np.linalg.norm(reference))
