@@ -394,6 +394,15 @@ GRADIENT_LINE = re.compile(r"^\s*[Wb]\dgrad\s*=.*delta")
 FOLDED_DELTA_MATH = re.compile(r"\\delta_\{?\d\}?\s*=\s*\\frac\{1\}\{m\}")
 
 
+def test_bug_hunt_prose_does_not_name_the_buggy_blocks():
+    """hints=False leaves finding the bugs to the gradient check: the instructions must not
+    name the blocks that are wrong (W2 and b1) nor ask which terms depend on b1."""
+    nb = nbformat.read(_notebook_path("bug_hunt"), as_version=4)
+    prose = " ".join(" ".join(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
+    for hint in (r"\nabla_{W_2} J", r"\nabla_{b_1} J", "depend on $b_1$"):
+        assert hint not in prose
+
+
 def test_convention_scan_finds_the_other_convention():
     assert FOLDED_DELTA.search("    delta3 = (a3 - Y) / m")
     assert not FOLDED_DELTA.search("    delta3 = a3 - Y")

@@ -8,6 +8,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -119,6 +120,27 @@ def test_tour_hint_for_a_wheel_and_without_jupyterlab(monkeypatch, tmp_path):
     assert "    python -m ufldl_helpers notebooks ufldl-notebooks\n" in hint
     assert "    jupyter lab ufldl-notebooks/" in hint
     assert 'python -m pip install "ufldl-helpers[lab]"' in hint
+
+
+@pytest.mark.slow
+def test_the_sdist_holds_no_solutions(tmp_path):
+    """The source distribution leaves out notebooks/assignments/source (solutions, hidden
+    tests) but keeps the series, which its wheel force-includes."""
+    pytest.importorskip("hatchling")
+    build = run(sys.executable, "-c", "import sys; from hatchling.build import build_sdist; "
+                "print(build_sdist(sys.argv[1]))", str(tmp_path))
+    assert build.returncode == 0, build.stderr[-2000:]
+    with tarfile.open(tmp_path / build.stdout.strip()) as sdist:
+        names = sdist.getnames()
+        root = names[0].split("/")[0]
+        assert {f"{root}/notebooks/{n}" for n in SERIES} <= set(names)
+        assert not [n for n in names if "assignments/source" in n]
+        # tests/ and the READMEs name the markers to look for them or explain them
+        for member in sdist.getmembers():
+            if (member.isfile() and member.name.endswith((".ipynb", ".py"))
+                    and not member.name.startswith(f"{root}/tests/")):
+                text = sdist.extractfile(member).read().decode("utf-8", errors="replace")
+                assert not [m for m in SOLUTION_MARKERS if m in text], member.name
 
 
 @pytest.mark.slow

@@ -98,3 +98,9 @@ def test_max_input_near_miss_never_prints_two_equal_looking_norms():
 def test_sparsity_prediction_says_what_the_counts_count():
     message = ex.check_sparsity_prediction("fewer", 17, 0, 25).message
     assert "17 of 25 filters Gabor-like" in message and "0 at rho = 0.2" in message
+    # a localized edge passes all of notebook 07's tests, Gabor-like only the first: the counts
+    # are of Gabor-like filters, not of localized edges
+    assert "localized edge" not in message
+    by_name = ex.check_sparsity_prediction("fewer", n_gabor_like_at_target=17,
+                                           n_gabor_like_at_02=0, n_filters=25)
+    assert by_name.message == message

@@ -231,3 +231,29 @@ def test_dominant_term_reasons_quote_the_package_numbers():
     assert "0.2 in size" not in decay
     reconstruction = ex.check_dominant_term("reconstruction", theta, data).message
     assert "64 x 0.9^2 / 2 = 25.9" in reconstruction
+
+
+def test_a_slip_made_with_a_guard_is_still_named():
+    """A 1e-7 guard moves a slip's value by more than 1e-6 but far less than GUARDED_RTOL: the
+    slips are identified at GUARDED_RTOL, as the right answer is accepted."""
+    def first_term_only(rho, rho_hat):
+        return -rho / (rho_hat + 1e-7)
+
+    feedback = ex.check_kl_grad(first_term_only)
+    assert feedback.status == NOT_YET and "first term only" in feedback.message
+
+    def swapped(W1, b1, X, rho, beta):
+        rho_hat = sigmoid(W1 @ X + b1[:, None]).mean(axis=1) + 1e-7
+        return beta * np.sum(rho_hat * np.log(rho_hat / rho)
+                             + (1 - rho_hat) * np.log((1 - rho_hat) / (1 - rho)))
+
+    feedback = ex.check_sparsity_penalty(swapped)
+    assert feedback.status == NOT_YET and "arguments of KL are swapped" in feedback.message
+
+
+def test_small_problem_seeds_like_the_package():
+    from ufldl_helpers._validation import DEFAULT_SEED
+    assert np.array_equal(ex.small_problem(rng=None)["theta"],
+                          ex.small_problem(rng=DEFAULT_SEED)["theta"])
+    with pytest.raises(TypeError, match="rng must be"):
+        ex.small_problem(rng=np.random.RandomState(0))

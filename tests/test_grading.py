@@ -921,6 +921,9 @@ def test_float32_numerical_gradient_names_the_precision():
         grading.check_numerical_gradient(in_float32)
     message = _flat(str(info.value))
     assert "float32" in message and "float64" in message and "perturb one" not in message
+    # computed in float64, only stored in float32: no digits were lost to a difference of costs
+    assert "holds about 7 digits, too few for the 1e-9 of a gradient check" in message
+    assert "lose" not in message
 
 
 def test_size_one_array_counts_as_a_number():

@@ -83,3 +83,14 @@ def test_zca_epsilon_damps_the_weak_directions():
 def test_zca_bad_input(patches, epsilon, error, match):
     with pytest.raises(error, match=match):
         zca_whitening_matrix(patches, epsilon)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_zca_rank_deficient_patches_without_epsilon_are_refused(seed):
+    """Each patch's mean removed (rank n - 1): round-off leaves the null eigenvalue tiny but
+    maybe positive, which an absolute check let through (entries ~1e7); the relative one not."""
+    patches = np.random.default_rng(seed).normal(size=(16, 200))
+    patches -= patches.mean(axis=0)
+    with pytest.raises(ValueError, match="singular: pass epsilon > 0"):
+        zca_whitening_matrix(patches, 0.0)
+    assert np.all(np.isfinite(zca_whitening_matrix(patches, 0.1)))

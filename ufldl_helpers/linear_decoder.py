@@ -61,7 +61,8 @@ def zca_whitening_matrix(patches: np.ndarray, epsilon: float) -> np.ndarray:
     centred = patches - patches.mean(axis=1, keepdims=True)
     s, U = np.linalg.eigh(centred @ centred.T / m)
     s = np.maximum(s, 0.0)  # round-off can leave tiny negative eigenvalues
-    if epsilon == 0 and s.min() <= 0:
+    # relative: round-off leaves a singular covariance a tiny positive eigenvalue
+    if epsilon == 0 and s.min() <= 1e-12 * s.max():
         raise ValueError("the covariance of patches is singular: pass epsilon > 0")
     return (U / np.sqrt(s + epsilon)) @ U.T
 

@@ -182,7 +182,8 @@ def _check_kl_args(sparsity_param: float, rho_hat: ArrayLike) -> tuple[float, np
     return rho, rho_hat
 
 
-def _kl(rho: float, rho_hat: np.ndarray) -> np.ndarray:
+def _kl(rho: float | np.ndarray, rho_hat: float | np.ndarray) -> np.ndarray:
+    """KL(rho || rho_hat) of Bernoulli variables, elementwise (either argument an array)."""
     return rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
 
 

@@ -17,7 +17,9 @@ the shared comparisons. They compare with values the package computes, never sto
 One tolerance rule for every exercise (:func:`answer_rtol`): an answer is right when
 ``||answer - expected|| <= rtol ||expected||`` with ``rtol = max(RTOL, 64 eps)``, ``RTOL = 1e-6``
 and ``eps`` the machine epsilon of the answer's own dtype (float64's, or float32's for a float32
-result). So a float32 result, or a tiny guard such as ``+ 1e-8`` in a denominator, passes, while
+result). So a float32 result, or a tiny guard such as ``+ 1e-8`` in a denominator, passes (except
+in Exercise 2.2, a numerical gradient: a float32 array holds about 7 digits, too few for the
+1e-9 of a gradient check, so there float32 is named, as in the assignments' grader), while
 every known wrong answer (a missing term, a factor, a sign, forward differences) is off by far
 more; the test problems are chosen so that no term is negligible and nothing cancels. Near
 misses are told apart: a typed number that is the right one rounded is asked for exactly, and a
@@ -276,6 +278,16 @@ def _as_float_array(answer: Any, name: str) -> tuple[Any, str | None]:
     except (TypeError, ValueError):
         return None, f"{name} must be a number or an array of numbers, got {type(answer).__name__}."
     return arr, None
+
+
+def _as_real(answer: object) -> float | None:
+    """A single real number as a float (int, float, Fraction, Decimal, numpy scalar or 0-d
+    array), else None (a bool, a string, an array of another shape)."""
+    if isinstance(answer, (bool, np.bool_)):
+        return None
+    if isinstance(answer, np.ndarray) and answer.ndim == 0 and answer.dtype.kind in "iuf":
+        return float(answer)
+    return float(answer) if isinstance(answer, (numbers.Real, Decimal)) else None
 
 
 def _difference(arr: np.ndarray, expected: np.ndarray, name: str, rtol: float) -> str:

@@ -8,10 +8,8 @@ student's answer as one of the posted bugs and say which, without a second imple
 
 from __future__ import annotations
 
-import numbers
 import re
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -24,6 +22,7 @@ from ufldl_helpers.exercises import (
     GUARDED_RTOL,
     RTOL,
     Feedback,
+    _as_real,
     answer_rtol,
     check_array,
     check_choice,
@@ -275,16 +274,6 @@ def check_rejecting_test(prediction: Any, theta: np.ndarray, data: np.ndarray,
         "4.1", prediction, expected, REJECTING_TESTS, name="prediction",
         why=f"{expected!r}: the table below shows both tests for every trial.",
         reasons=_rejecting_reasons(trials, expected))
-
-
-def _as_real(answer: object) -> float | None:
-    """A single real number as a float (int, float, Fraction, Decimal, numpy scalar or 0-d
-    array)."""
-    if isinstance(answer, (bool, np.bool_)):
-        return None
-    if isinstance(answer, np.ndarray) and answer.ndim == 0 and answer.dtype.kind in "iuf":
-        return float(answer)
-    return float(answer) if isinstance(answer, (numbers.Real, Decimal)) else None
 
 
 def _check_ratio(exercise: str, answer: Any, expected: float, *, name: str, rtol: float,

@@ -61,14 +61,15 @@ def check_max_input(max_input: Callable, W1: ArrayLike) -> Feedback:
     return feedback
 
 
-def check_sparsity_prediction(prediction: Any, n_localized_at_target: int,
-                              n_localized_at_02: int, n_filters: int) -> Feedback:
-    """Exercise 7.3: with rho = 0.2 instead of 0.01, more, fewer or about the same localized edges?
+def check_sparsity_prediction(prediction: Any, n_gabor_like_at_target: int,
+                              n_gabor_like_at_02: int, n_filters: int) -> Feedback:
+    """Exercise 7.3: with rho = 0.2 instead of 0.01, more, fewer or about the same Gabor-like
+    filters?
 
-    The counts come from the notebook's own sweep; a difference of at most 10% of the filters
-    counts as "about the same".
+    The counts of Gabor-like filters come from the notebook's own sweep; a difference of at most
+    10% of the filters counts as "about the same".
     """
-    difference = n_localized_at_02 - n_localized_at_target
+    difference = n_gabor_like_at_02 - n_gabor_like_at_target
     if abs(difference) <= 0.1 * n_filters:
         expected = "about the same"
     else:
@@ -81,8 +82,8 @@ def check_sparsity_prediction(prediction: Any, n_localized_at_target: int,
     }
     return check_choice(
         "7.3", prediction, expected, CHANGES, name="prediction", reasons=reasons,
-        why=f"the sweep found {n_localized_at_target} of {n_filters} filters Gabor-like (a "
-            f"localized edge) at rho = 0.01, against {n_localized_at_02} at rho = 0.2.")
+        why=f"the sweep found {n_gabor_like_at_target} of {n_filters} filters Gabor-like at "
+            f"rho = 0.01, against {n_gabor_like_at_02} at rho = 0.2.")
 
 
 def check_reconstruction_error(reconstruction_error: Callable, theta: np.ndarray, X: np.ndarray

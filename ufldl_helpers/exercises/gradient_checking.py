@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 from ufldl_helpers.activations import sigmoid, sigmoid_grad
 from ufldl_helpers.exercises import (
     Feedback,
+    _as_real,
     answer_rtol,
     check_array,
     check_choice,
@@ -33,6 +34,7 @@ from ufldl_helpers.exercises import (
 )
 from ufldl_helpers.gradcheck import check_gradient, numerical_gradient
 from ufldl_helpers.grading import GradingError, check_numerical_gradient
+from ufldl_helpers.grading.checks import _cubic, _restored
 from ufldl_helpers.network import initialize_mlp, mlp_cost_and_grad, mlp_forward, mlp_layout
 
 __all__ = [
@@ -110,7 +112,7 @@ def check_scaled_error(answer: Any, c: float = 1.5) -> Feedback:
 
     measured = check_gradient(scaled, theta).relative_error
     feedback = check_number("2.3", answer, measured, name="relative error")
-    if feedback.correct or _not_a_number(answer):
+    if feedback.correct or _as_real(answer) is None:
         return feedback  # right, or not a single number (check_number says so, with no hint)
     if "rounded" in feedback.message or "close to the right value" in feedback.message:
         return feedback
@@ -129,17 +131,6 @@ def check_scaled_error(answer: Any, c: float = 1.5) -> Feedback:
         hint = ("write g = c n, then factor the norm of n out of both the numerator and the "
                 "denominator.")
     return not_yet("2.3", f"{feedback.message} Hint: {hint}")
-
-
-def _not_a_number(answer: Any) -> bool:
-    """True unless ``answer`` is a single real number (of any numeric type)."""
-    if isinstance(answer, (bool, np.bool_, str, bytes)) or np.ndim(answer) != 0:
-        return True
-    try:
-        float(answer)
-    except (TypeError, ValueError):
-        return True
-    return False
 
 
 def check_central_differences(fun: Callable) -> Feedback:
@@ -172,21 +163,17 @@ def check_central_differences(fun: Callable) -> Feedback:
         return not_yet("2.2", f"calling numerical_gradient_mine raised "
                               f"{type(exc).__name__}: {exc}")
     return correct("2.2", "your central differences match the package's on a cubic test "
-                          "function, and theta is left unchanged.")
-
-
-def _cubic(theta: np.ndarray) -> float:
-    """The test function of :func:`ufldl_helpers.grading.check_numerical_gradient`."""
-    return float(np.sum(theta**3) / 3.0 + theta[0] * theta[-1])
+                          "function, and theta is given back (to round-off).")
 
 
 def _central_difference_verdict(fun: Callable[..., Any]) -> Feedback | None:
     """Feedback on the values ``fun`` returns for the cubic, or None for the grading check.
 
-    Right values under the shared tolerance (a float32 result too) are correct; a flipped
-    subtraction and ``/ 2 * epsilon`` are named; forward differences, a factor 2, the slope
-    along all coordinates at once, a changed theta, a wrong shape and an error raised are left
-    to the grading check, which names them.
+    Right values under the shared tolerance are correct, unless stored in float32 (too few
+    digits for a gradient check); a flipped subtraction and ``/ 2 * epsilon`` are named; a
+    float32 result, forward differences, a factor 2, the slope along all coordinates at once, a
+    changed theta, a wrong shape and an error raised are left to the grading check, which names
+    them.
     Anything else is described without the expected values.
     """
     epsilon = 1e-3
@@ -199,15 +186,17 @@ def _central_difference_verdict(fun: Callable[..., Any]) -> Feedback | None:
     if raw is None:
         return not_yet("2.2", "numerical_gradient_mine returned None (a missing return?).")
     estimate = np.asarray(raw)
-    if (not np.array_equal(theta, before) or estimate.shape != theta.shape
+    if (not _restored(theta, before) or estimate.shape != theta.shape
             or estimate.dtype.kind not in "iuf"):
         return None
     central = numerical_gradient(_cubic, before, epsilon, method="central")
     feedback = check_array("2.2", estimate, central, name="numerical_gradient_mine's estimate")
+    if feedback.correct and estimate.dtype.kind == "f" and estimate.dtype.itemsize < 8:
+        return None  # right digits in float32 storage: the grading check names the dtype
     if feedback.correct:
         return correct("2.2", "your central differences match the package's on a cubic test "
                               f"function (to {answer_rtol(estimate):.0e}, relative), and theta "
-                              "is left unchanged.")
+                              "is given back (to round-off).")
 
     def off(reference: np.ndarray) -> bool:
         return bool(np.linalg.norm(estimate - reference) <= 1e-6 * np.linalg.norm(reference))
@@ -244,8 +233,9 @@ def _changes_theta_by_round_off(fun: Callable) -> bool:
         fun(lambda t: float(np.sum(t**3)), theta, 1e-3)
     except Exception:  # a real attempt that fails is reported by the full check
         return False
-    changed = theta != before
-    return bool(changed.any() and np.all(np.abs(theta - before) <= 8 * np.abs(np.spacing(before))))
+    # within 4 ulps counts as restored, as in the grading check
+    return bool(not _restored(theta, before)
+                and np.all(np.abs(theta - before) <= 8 * np.abs(np.spacing(before))))
 
 
 def _returns_ellipsis(fun: Callable) -> bool:

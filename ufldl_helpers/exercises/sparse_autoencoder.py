@@ -15,10 +15,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ufldl_helpers import sparse_autoencoder as sae
+from ufldl_helpers._validation import check_rng
 from ufldl_helpers.activations import sigmoid_grad
 from ufldl_helpers.exercises import (
     GUARDED_RTOL,
     Feedback,
+    _as_real,
     check_array,
     check_choice,
     correct,
@@ -102,7 +104,7 @@ KL_TEST_RHO_HAT = (0.02, 0.05, 0.2, 0.35, 0.7, 0.9)
 """Exercise 6.3's average activations: none equals a target of :data:`KL_TEST_RHO`, where KL and
 many a wrong derivative vanish together (so no wrong answer is right by coincidence at some
 entries), and none is within 0.02 of 0 or 1, so that a student's guard such as ``rho_hat + 1e-6``
-changes the derivative by at most 5e-5 of itself (the check's tolerance is
+changes the derivative by about 5e-5 of itself (the check's tolerance is
 :data:`~ufldl_helpers.exercises.GUARDED_RTOL`)."""
 
 
@@ -143,7 +145,7 @@ def small_problem(visible_size: int = 6, hidden_size: int = 3, m: int = 8, *,
         ``a3`` (visible_size, m), ``rho_hat`` (hidden_size,), and the hyperparameters
         ``lambda_, sparsity_param, beta``.
     """
-    generator = np.random.default_rng(rng)
+    generator = check_rng(rng)
     theta = sae.initialize_parameters(hidden_size, visible_size, rng=generator)
     # Random biases: a zero b1 would give every unit the same role in the sparsity term.
     theta[-(hidden_size + visible_size):] = generator.normal(0, 0.5, hidden_size + visible_size)
@@ -201,7 +203,7 @@ def check_deltas(delta3: Any, delta2: Any, problem: dict) -> Feedback:
                  "delta3 applies f' to a3: f' takes the pre-activation z3, and "
                  "f'(z3) = a3 (1 - a3) for the sigmoid."),
                 (error, "delta3 lacks the factor f'(z3): the output unit's sigmoid is part of "
-                        "the chain from z3 to the error."))])
+                        "the chain from z3 to the error."))], rtol=GUARDED_RTOL)
         return not_yet("6.4", slip) if slip else w2
     W1grad = delta2 @ X.T / m + lam * problem["W1"]
     w1 = check_array("6.4", W1grad, ref["W1"], name="W1grad from your delta2", rtol=GUARDED_RTOL)
@@ -216,7 +218,8 @@ def check_deltas(delta3: Any, delta2: Any, problem: dict) -> Feedback:
             (back * sigmoid_grad(a2), "delta3 is right; delta2 applies f' to a2: f' takes the "
                                       "pre-activation z2, and f'(z2) = a2 (1 - a2)."),
             (back, "delta3 is right; delta2 lacks the factor f'(z2) of the hidden units, "
-                   "which multiplies the backpropagated error and the sparsity term alike."))])
+                   "which multiplies the backpropagated error and the sparsity term alike."))],
+        rtol=GUARDED_RTOL)
     if slip:
         return not_yet("6.4", slip)
     sparsity = ref["W1"] - _blocks(problem, 0.0)["W1"]
@@ -292,20 +295,7 @@ def _kl_grad_slip(value: np.ndarray, expected: np.ndarray, rho: float,
         (-rho / rho_hat,
          "kl_grad has the derivative of KL's first term only: the term with 1 - rho and "
          "1 - rho_hat depends on rho_hat too."),
-    ])
-
-
-def _as_real(value: Any) -> float | None:
-    """A single real number as a float, or None (the shape and type checks come later)."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _kl(p: np.ndarray | float, q: np.ndarray | float) -> np.ndarray:
-    """KL(p || q) of Bernoulli variables, elementwise: the sparsity penalty's per-unit term."""
-    return p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
+    ], rtol=GUARDED_RTOL)
 
 
 def _sparsity_penalty_slip(value: float, expected: float, a2: np.ndarray, rho: float,
@@ -323,13 +313,13 @@ def _sparsity_penalty_slip(value: float, expected: float, a2: np.ndarray, rho: f
         (expected / a2.shape[0],
          "your penalty averages the KL terms over the hidden units instead of summing them: "
          "the penalty is beta times the *sum* over the units."),
-        (beta * np.sum(_kl(rho, over_units)),
+        (beta * np.sum(sae._kl(rho, over_units)),
          "rho_hat is averaged over the wrong axis: it must hold one average per hidden unit, "
          "over the m examples (the columns), not one per example over the units."),
-        (beta * np.sum(_kl(rho_hat, rho)),
+        (beta * np.sum(sae._kl(rho_hat, rho)),
          "the arguments of KL are swapped: the penalty is KL(rho || rho_hat_j), the target "
          "rho first, and KL is not symmetric."),
         (beta * np.sum(rho * np.log(rho / rho_hat)),
          "your KL has only its first term: the KL divergence of two Bernoulli variables also "
          "has the term for 'inactive', with 1 - rho and 1 - rho_hat_j."),
-    ])
+    ], rtol=GUARDED_RTOL)

@@ -286,10 +286,10 @@ def check_numerical_gradient(fun: Callable, *,
         return
     if (np.issubdtype(estimate.dtype, np.floating) and estimate.dtype.itemsize < 8
             and np.allclose(estimate, expected, rtol=reference_rtol(estimate), atol=1e-10)):
-        raise GradingError(f"{name} returns {estimate.dtype} numbers, which hold about "
-                           f"{np.finfo(estimate.dtype).precision} digits: central differences "
-                           f"need float64 (the differences of costs lose most digits), so "
-                           f"make the array it fills float64, e.g. np.zeros(theta.shape).")
+        digits = round(-np.log10(np.finfo(estimate.dtype).eps))  # 7 for float32
+        raise GradingError(f"{name} returns {estimate.dtype} numbers: a {estimate.dtype} array "
+                           f"holds about {digits} digits, too few for the 1e-9 of a gradient "
+                           f"check: fill a float64 array, e.g. np.zeros(theta.shape).")
     if np.allclose(estimate, numerical_gradient(_cubic, theta, epsilon=epsilon,
                                                           method="forward"), rtol=1e-8):
         hint = ("it matches forward differences (J(theta + eps) - J(theta)) / eps, whose error "
