@@ -232,7 +232,7 @@ def raising_line(exc: BaseException) -> str:
     """`` at line N (`source`)``: the student's line where ``exc`` was raised, or ``""``.
 
     The student's line is the innermost frame of the traceback outside numpy and this package
-    (a notebook cell's code too, which IPython registers with :mod:`linecache`).
+    (a notebook cell's code too, which IPython registers with ``linecache``).
     """
     frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
               if not frame.filename.startswith(_PACKAGE_DIRS)]
