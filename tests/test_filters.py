@@ -90,7 +90,8 @@ def test_fit_is_deterministic_and_ignores_scale_and_offset():
     calibration = gabor_calibration(n=5, rng=3)
     mixed = np.concatenate([calibration.patches[k] for k in calibration.patches])
     first, again = fit_gabors(mixed), fit_gabors(mixed.reshape(len(mixed), -1))
-    np.testing.assert_array_equal(first.r2, again.r2)
+    # Not bit-identical: numpy's SIMD sums can depend on the copy's memory alignment.
+    np.testing.assert_allclose(first.r2, again.r2, rtol=1e-12)
     np.testing.assert_array_equal(first.localized_edge, again.localized_edge)
     scaled = fit_gabors(-2.5 * mixed + 7.0)
     np.testing.assert_allclose(scaled.r2, first.r2, atol=1e-6)
