@@ -66,6 +66,33 @@ def test_delta_slips_are_named():
     assert wrong_shape.status == NOT_YET and "shape" in wrong_shape.message
 
 
+def test_delta3_slips_and_a_missing_factor_are_named():
+    theta, X, Y = ex.backprop_problem(SIZES, m=3, rng=1)
+    P = mlp_layout(SIZES).roll(theta)
+    z2 = P["W1"] @ X + P["b1"][:, None]
+    a3 = sigmoid(P["W2"] @ tanh(z2) + P["b2"][:, None])
+    d3, _ = _deltas(theta, X, Y)
+    cases = [((a3 - Y), "with respect to a3"), ((a3 - Y) * sigmoid_grad(a3), "not the output a3")]
+    for delta3, words in cases:
+        feedback = ex.check_deltas(delta3, _deltas(theta, X, Y)[1], theta, SIZES, X, Y)
+        assert feedback.status == NOT_YET and words in feedback.message, feedback
+    only_m3 = ex.check_deltas(d3 / 3, _deltas(theta, X, Y)[1], theta, SIZES, X, Y)
+    assert "delta3 is divided by m" in only_m3.message
+    no_factor = ex.check_deltas(d3, P["W2"].T @ d3, theta, SIZES, X, Y)
+    assert "lacks the factor f'(z2)" in no_factor.message
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_wrong_delta_no_slip_explains_is_never_given_a_slips_name(seed):
+    theta, X, Y = ex.backprop_problem(SIZES, m=3, rng=seed)
+    d3, d2 = _deltas(theta, X, Y)
+    noise = np.random.default_rng(seed).normal(size=d3.shape)
+    feedback = ex.check_deltas(d3 * (1 + 0.3 * noise), d2, theta, SIZES, X, Y)
+    assert feedback.status == NOT_YET
+    for slip_words in ("divided by m", "with respect to a3", "not the output a3"):
+        assert slip_words not in feedback.message
+
+
 def _backprop(W1, b1, W2, b2, X, Y, lambda_, slip=None):
     m = X.shape[1]
     z2 = W1 @ X + b1[:, None]
@@ -84,6 +111,8 @@ def _backprop(W1, b1, W2, b2, X, Y, lambda_, slip=None):
         W1grad = W1grad.T
     if slip == "decayed bias":
         b1grad = b1grad + lambda_ * b1
+    if slip == "decay over m":
+        W2grad = W2grad - lambda_ * W2 + lambda_ * W2 / m
     return W1grad, b1grad, W2grad, b2grad
 
 
@@ -100,7 +129,9 @@ def test_right_backprop_passes():
 
 @pytest.mark.parametrize("slip, words", [("no 1/m", "1/m"), ("no decay", "weight-decay"),
                                          ("transposed", "W1grad is transposed"),
-                                         ("decayed bias", "biases are never decayed")])
+                                         ("decayed bias", "biases are never decayed"),
+                                         ("decay over m", "W2grad: the weight-decay term is "
+                                                          "divided by m")])
 def test_backprop_slips_are_named(slip, words):
     feedback = ex.check_backprop(lambda *a: _backprop(*a, slip=slip))
     assert feedback.status == NOT_YET and words in feedback.message

@@ -150,47 +150,34 @@ def _forward(theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray
     return P, z2, a2, z3, sigmoid(z3)
 
 
-def _matches(answer: Any, expected: np.ndarray) -> bool:
-    try:
-        arr = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return arr.shape == expected.shape and np.allclose(arr, expected, rtol=1e-7, atol=1e-12)
-
-
 def _delta3_slip(delta3: Any, theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray,
                  Y: np.ndarray, right: np.ndarray) -> str | None:
     """Name a typical slip in delta3, or None."""
-    m = X.shape[1]
     a3 = _forward(theta, layer_sizes, X)[-1]
-    if m > 1 and _matches(delta3, right / m):
-        return ("delta3 is divided by m. In this series (as in UFLDL) delta is per example: "
-                "column i is the derivative of example i's error alone; the 1/m belongs in the "
-                "gradient formulas (W2grad = delta3 @ a2.T / m + ...).")
-    if _matches(delta3, a3 - Y):
-        return ("delta3 is the derivative with respect to a3, not z3: the chain rule through "
-                "a3 = f(z3) multiplies by one more factor.")
-    if _matches(delta3, (a3 - Y) * sigmoid_grad(a3)):
-        return "f' takes the pre-activation z3, not the output a3."
-    return None
+    return identify_slip(delta3, right, [
+        (right / X.shape[1],
+         "delta3 is divided by m. In this series (as in UFLDL) delta is per example: column i is "
+         "the derivative of example i's error alone; the 1/m belongs in the gradient formulas "
+         "(W2grad = delta3 @ a2.T / m + ...)."),
+        (a3 - Y, "delta3 is the derivative with respect to a3, not z3: the chain rule through "
+                 "a3 = f(z3) multiplies by one more factor."),
+        ((a3 - Y) * sigmoid_grad(a3), "f' takes the pre-activation z3, not the output a3."),
+    ])
 
 
 def _delta2_slip(delta2: Any, theta: ArrayLike, layer_sizes: Sequence[int], X: np.ndarray,
-                 right_delta3: np.ndarray) -> str | None:
+                 right_delta3: np.ndarray, right: np.ndarray) -> str | None:
     """Name a typical slip in delta2 (given a right delta3), or None."""
-    m = X.shape[1]
     P, z2, a2, _, _ = _forward(theta, layer_sizes, X)
     back = P["W2"].T @ right_delta3
-    if m > 1 and _matches(delta2, (back * tanh_grad(z2)) / m):
-        return "delta2 is divided by m: delta is per example, the 1/m goes in the gradients."
-    if _matches(delta2, back * sigmoid_grad(z2)):
-        return ("delta2 uses the sigmoid's derivative, but this network's hidden layer is tanh: "
-                "use tanh's derivative at z2.")
-    if _matches(delta2, back * tanh_grad(a2)):
-        return "f' takes the pre-activation z2, not the activation a2."
-    if _matches(delta2, back):
-        return "delta2 lacks the factor f'(z2) of the hidden units."
-    return None
+    return identify_slip(delta2, right, [
+        (right / X.shape[1],
+         "delta2 is divided by m: delta is per example, the 1/m goes in the gradients."),
+        (back * sigmoid_grad(z2), "delta2 uses the sigmoid's derivative, but this network's "
+                                  "hidden layer is tanh: use tanh's derivative at z2."),
+        (back * tanh_grad(a2), "f' takes the pre-activation z2, not the activation a2."),
+        (back, "delta2 lacks the factor f'(z2) of the hidden units."),
+    ])
 
 
 def check_deltas(delta3: Any, delta2: Any, theta: ArrayLike, layer_sizes: Sequence[int],
@@ -217,7 +204,7 @@ def check_deltas(delta3: Any, delta2: Any, theta: ArrayLike, layer_sizes: Sequen
         return not_yet("1.2", slip) if slip else first
     second = check_array("1.2", delta2, right2, name="delta2")
     if not second.correct:
-        slip = _delta2_slip(delta2, theta, layer_sizes, X, right3)
+        slip = _delta2_slip(delta2, theta, layer_sizes, X, right3, right2)
         return not_yet("1.2", "delta3 is right; " + slip) if slip else not_yet(
             "1.2", "delta3 is right; " + second.message)
     return correct("1.2", "delta3 and delta2 match the package's per-example error terms "
@@ -246,25 +233,26 @@ def _student_gradients(fun: Callable, P: dict[str, np.ndarray], X: np.ndarray, Y
 def _block_slip(name: str, answer: Any, expected: np.ndarray, param: np.ndarray, m: int,
                 lambda_: float) -> str | None:
     """Name a typical slip in one gradient block (``param`` is the block's value), or None."""
-    weight = param if name.startswith("W") else None
-    if weight is not None and np.ndim(answer) == 2 and _matches(np.transpose(answer), expected):
-        return (f"{name} is transposed: a gradient has its weight's shape, (units out, units "
-                "in), so the delta of the layer above comes first: delta @ a.T.")
-    if _matches(answer, expected * m) or (weight is not None and
-                                          _matches(answer, (expected - lambda_ * weight) * m
-                                                   + lambda_ * weight)):
-        return (f"{name} misses the 1/m of the average: the cost averages over the m examples, "
-                "so each gradient sums over them (delta @ a.T or delta.sum(axis=1)) and divides "
-                "by m.")
-    if weight is None:
-        if _matches(answer, expected + lambda_ * param):
-            return f"{name} has a weight-decay term, but biases are never decayed."
-        return None
-    if _matches(answer, expected - lambda_ * weight):
-        return f"{name} lacks the weight-decay term: the derivative of (lambda_/2)||W||^2."
-    if _matches(answer, expected - lambda_ * weight + lambda_ * weight / m):
-        return f"{name}: the weight-decay term is divided by m, but lambda_/2 ||W||^2 is not."
-    return None
+    no_average = (f"{name} misses the 1/m of the average: the cost averages over the m "
+                  "examples, so each gradient sums over them (delta @ a.T or delta.sum(axis=1)) "
+                  "and divides by m.")
+    if not name.startswith("W"):
+        return identify_slip(answer, expected, [
+            (expected * m, no_average),
+            (expected + lambda_ * param,
+             f"{name} has a weight-decay term, but biases are never decayed."),
+        ])
+    decay = lambda_ * param
+    return identify_slip(answer, expected, [
+        (expected.T, f"{name} is transposed: a gradient has its weight's shape, (units out, "
+                     "units in), so the delta of the layer above comes first: delta @ a.T."),
+        (expected * m, no_average),
+        ((expected - decay) * m + decay, no_average),
+        (expected - decay,
+         f"{name} lacks the weight-decay term: the derivative of (lambda_/2)||W||^2."),
+        (expected - decay + decay / m,
+         f"{name}: the weight-decay term is divided by m, but lambda_/2 ||W||^2 is not."),
+    ])
 
 
 def check_backprop(backprop: Callable) -> Feedback:
