@@ -199,14 +199,14 @@ class FastestBlasThreads:
     """Evaluate ``fun(theta)`` with numpy's BLAS at the thread count that has been fastest lately.
 
     On a quiet machine two threads win on MNIST-size GEMMs; when other processes hold the cores,
-    a thread that waits for one loses far more than it gains (shared 2-core machine, 784-196,
-    m = 10000, two CPU-bound processes beside: 1033 ms with 2 threads, 461 ms with 1). The load
-    changes while a run goes on, so the other candidates are timed again now and then; the
-    median of each one's last three times decides. A probe that loses doubles the wait before
-    the next one (up to ``max_interval`` calls), so a losing candidate, which on a busy machine
-    can be 30x slower, costs a handful of calls per run. The thread count changes the last bits
-    of OpenBLAS's GEMMs, so the results of a long optimization then depend on the load at the
-    last-bit level (like another CPU's); fix the count for bit-for-bit repeats.
+    a thread that waits for one loses far more than it gains (``benchmarks/README.md``: 2 cores,
+    784-196, m = 10000, float64, two CPU-bound processes beside: 1436 ms with 2 threads, 629 ms
+    with 1). The load changes while a run goes on, so the other candidates are timed again now
+    and then; the median of each one's last three times decides. A probe that loses doubles the
+    wait before the next one (up to ``max_interval`` calls), so a losing candidate, which on a
+    busy machine can be 30x slower, costs a handful of calls per run. The thread count changes
+    the last bits of OpenBLAS's GEMMs, so the results of a long optimization then depend on the
+    load at the last-bit level (like another CPU's); fix the count for bit-for-bit repeats.
 
     Parameters
     ----------
