@@ -9,13 +9,9 @@ from ufldl_helpers.display import (
     max_activating_inputs,
     network_mosaic,
     plot_cost_history,
-    plot_filter_statistics,
-    plot_hyperparameter_sweep,
     plot_kl_penalty,
     plot_whitening,
 )
-from ufldl_helpers.filters import filter_statistics
-from ufldl_helpers.training import hyperparameter_sweep
 
 
 def tile(mosaic, k, cols, p=8, gap=1):
@@ -136,39 +132,6 @@ def test_cost_history_plot_and_bad_labels():
         plot_cost_history(np.ones(3), labels=["a", "b"])
     with pytest.raises(ValueError, match="at least one history"):
         plot_cost_history()
-
-
-def test_filter_statistics_plot_shows_counts():
-    rng = np.random.default_rng(0)
-    W1 = rng.normal(size=(6, 64))
-    stats = filter_statistics(W1, rng.random((64, 20)), b1=np.zeros(6), sparsity_param=0.05)
-    fig = plot_filter_statistics(stats)
-    try:
-        left, right = fig.axes
-        assert len(left.patches) == 6  # one bar per hidden unit
-        assert left.get_lines()[0].get_ydata()[0] == 0.05
-        labels = [t.get_text() for t in right.get_legend().get_texts()]
-        assert labels == ["not localized edge (6)"]  # random filters
-        assert right.get_title() == "Gabor fits: 0 of 6 localized edges"
-    finally:
-        plt.close(fig)
-
-
-def test_hyperparameter_sweep_plot_has_a_row_per_parameter():
-    rng = np.random.default_rng(0)
-    x = rng.uniform(0.1, 0.9, (16, 50))
-    sweep = hyperparameter_sweep(x, 3, {"beta": [0.0, 3.0], "sparsity_param": [0.01]},
-                                 max_iter=3)
-    assert sweep["beta"][3.0] is sweep["sparsity_param"][0.01]  # the same setting, trained once
-    fig = plot_hyperparameter_sweep(sweep)
-    try:
-        assert len(fig.axes) == 4
-        assert fig.axes[0].get_title().startswith("beta = 0\n")
-        assert not fig.axes[3].images  # the empty cell in the second row
-    finally:
-        plt.close(fig)
-    with pytest.raises(ValueError, match="names must be among"):
-        plot_hyperparameter_sweep(sweep, names=["rho"])
 
 
 def test_whitening_plot_shows_both_images_and_spectra():

@@ -1,12 +1,21 @@
-"""Figures of the Gabor-fit filter measure: filters beside their fits, and the calibration."""
+"""Figures of learned filters: the Gabor fits beside the filters, the calibration, a trained
+layer's statistics and sweeps of filters."""
 
 import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from ufldl_helpers.display import plot_gabor_calibration, plot_gabor_fits
-from ufldl_helpers.filters import fit_gabors, gabor_calibration, gabor_patches
+from ufldl_helpers.display_filters import (
+    plot_filter_statistics,
+    plot_gabor_calibration,
+    plot_gabor_fits,
+    plot_hyperparameter_sweep,
+)
+from ufldl_helpers.filter_statistics import filter_statistics
+from ufldl_helpers.filters import fit_gabors, gabor_patches
+from ufldl_helpers.gabor_calibration import gabor_calibration
+from ufldl_helpers.training import hyperparameter_sweep
 
 
 def test_gabor_figures_show_filters_fits_and_calibration():
@@ -35,3 +44,36 @@ def test_gabor_figures_show_filters_fits_and_calibration():
         assert len(legend) == 4
     finally:
         plt.close(fig)
+
+
+def test_filter_statistics_plot_shows_counts():
+    rng = np.random.default_rng(0)
+    W1 = rng.normal(size=(6, 64))
+    stats = filter_statistics(W1, rng.random((64, 20)), b1=np.zeros(6), sparsity_param=0.05)
+    fig = plot_filter_statistics(stats)
+    try:
+        left, right = fig.axes
+        assert len(left.patches) == 6  # one bar per hidden unit
+        assert left.get_lines()[0].get_ydata()[0] == 0.05
+        labels = [t.get_text() for t in right.get_legend().get_texts()]
+        assert labels == ["not localized edge (6)"]  # random filters
+        assert right.get_title() == "Gabor fits: 0 of 6 localized edges"
+    finally:
+        plt.close(fig)
+
+
+def test_hyperparameter_sweep_plot_has_a_row_per_parameter():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.1, 0.9, (16, 50))
+    sweep = hyperparameter_sweep(x, 3, {"beta": [0.0, 3.0], "sparsity_param": [0.01]},
+                                 max_iter=3)
+    assert sweep["beta"][3.0] is sweep["sparsity_param"][0.01]  # the same setting, trained once
+    fig = plot_hyperparameter_sweep(sweep)
+    try:
+        assert len(fig.axes) == 4
+        assert fig.axes[0].get_title().startswith("beta = 0\n")
+        assert not fig.axes[3].images  # the empty cell in the second row
+    finally:
+        plt.close(fig)
+    with pytest.raises(ValueError, match="names must be among"):
+        plot_hyperparameter_sweep(sweep, names=["rho"])

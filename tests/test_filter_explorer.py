@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-import ufldl_helpers.display
-from ufldl_helpers.display import plot_filters
+import ufldl_helpers.display_filters
+from ufldl_helpers.display_filters import plot_filters
 from ufldl_helpers.filters import fit_gabors
 from ufldl_helpers.training import hyperparameter_sweep
 from ufldl_helpers.widgets import filter_explorer
@@ -42,7 +42,7 @@ def test_filter_explorer_redraws_the_chosen_run(sweep, monkeypatch):
         calls.append((result, title))
         return plot_filters(result, title=title, ax=ax)
 
-    monkeypatch.setattr(ufldl_helpers.display, "plot_filters", recording)
+    monkeypatch.setattr(ufldl_helpers.display_filters, "plot_filters", recording)
     box = filter_explorer(sweep)
     buttons, slider, _ = box.children
     assert calls[-1] == (sweep["beta"][0.0], "beta = 0")

@@ -65,6 +65,14 @@ def test_zca_whitens_to_identity_covariance_and_is_symmetric():
     np.testing.assert_allclose(z @ z.T / 2000, np.eye(5), atol=1e-10)
 
 
+def test_zca_of_float32_patches_is_float64():
+    # as documented: the covariance is decomposed in float64 whatever the patches' precision
+    patches = np.random.default_rng(5).standard_normal((4, 300)) * np.arange(1, 5)[:, None]
+    zca32 = zca_whitening_matrix(patches.astype(np.float32), 0.1)
+    assert zca32.dtype == np.float64
+    np.testing.assert_allclose(zca32, zca_whitening_matrix(patches, 0.1), atol=1e-6)
+
+
 def test_zca_epsilon_damps_the_weak_directions():
     rng = np.random.default_rng(4)
     patches = np.diag([10.0, 1.0, 0.01]) @ rng.standard_normal((3, 5000))

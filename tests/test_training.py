@@ -9,7 +9,7 @@ import scipy.optimize
 
 from ufldl_helpers import sparse_autoencoder as sae
 from ufldl_helpers.data import load_natural_images, sample_patches
-from ufldl_helpers.filters import filter_statistics
+from ufldl_helpers.filter_statistics import filter_statistics
 from ufldl_helpers.sparse_autoencoder import (
     initialize_parameters,
     sparse_autoencoder_cost,

@@ -1,9 +1,12 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ufldl_helpers.data import load_raw_natural_images
 from ufldl_helpers.whitening import (
     TARGET_VARIANCE,
+    principal_components,
     radial_power_spectrum,
     whiten_images,
     whitening_filter,
@@ -67,3 +70,45 @@ def test_whitened_images_have_sparsenet_scale_and_no_mean():
 def test_whiten_images_rejects_bad_input(images, message):
     with pytest.raises(ValueError, match=message):
         whiten_images(images)
+
+
+# ----------------------------------------------------------------------- principal components
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 8), m=st.integers(2, 60), seed=st.integers(0, 2**32 - 1),
+       scale=st.floats(1e-3, 1e3), rank=st.integers(1, 8))
+def test_principal_components_decompose_the_covariance(n, m, seed, scale, rank):
+    rng = np.random.default_rng(seed)
+    # rank-deficient covariances too (fewer directions than pixels, or fewer patches)
+    x = scale * rng.standard_normal((n, rank)) @ rng.standard_normal((rank, m)) + 5.0
+    centred, s, U = principal_components(x)
+    np.testing.assert_allclose(centred, x - x.mean(axis=1, keepdims=True), rtol=0,
+                               atol=1e-12 * np.abs(x).max())
+    assert centred.shape == (n, m) and s.shape == (n,) and U.shape == (n, n)
+    assert np.all(s >= 0) and np.all(np.diff(s) <= 0)  # variances, largest first
+    np.testing.assert_allclose(U.T @ U, np.eye(n), atol=1e-12)
+    cov = centred @ centred.T / m
+    np.testing.assert_allclose((U * s) @ U.T, cov, rtol=0, atol=1e-12 * max(s[0], 1e-300))
+    # the variances are those of the patches projected on the directions
+    np.testing.assert_allclose(((U.T @ centred) ** 2).mean(axis=1), s, rtol=0,
+                               atol=1e-12 * max(s[0], 1e-300))
+
+
+def test_principal_components_of_float32_patches_are_float64_and_agree():
+    x = np.random.default_rng(0).standard_normal((6, 200)) * np.arange(1, 7)[:, None]
+    results64 = principal_components(x)
+    results32 = principal_components(x.astype(np.float32))
+    assert all(r.dtype == np.float64 for r in results32)
+    np.testing.assert_allclose(results32[1], results64[1], rtol=1e-6)
+    np.testing.assert_allclose(np.abs(results32[2]), np.abs(results64[2]), atol=1e-5)
+
+
+@pytest.mark.parametrize(("patches", "error", "match"), [
+    (np.ones(5), ValueError, "patches must be 2-D"),
+    (np.ones((3, 1)), ValueError, "at least 2 patches"),
+    (np.ones((3, 4), dtype=int), TypeError, "patches must be a float"),
+    (np.array([[1.0, np.nan], [0.0, 1.0]]), ValueError, "patches must be finite"),
+])
+def test_principal_components_bad_input(patches, error, match):
+    with pytest.raises(error, match=match):
+        principal_components(patches)

@@ -84,7 +84,7 @@ def tour(output: Path, max_iter: int, num_patches: int, seed: int, progress: boo
 
     from ufldl_helpers.data import load_natural_images, sample_patches
     from ufldl_helpers.display import display_network
-    from ufldl_helpers.filters import filter_statistics
+    from ufldl_helpers.filter_statistics import filter_statistics
     from ufldl_helpers.training import train_sparse_autoencoder
 
     rng = np.random.default_rng(seed)

@@ -25,33 +25,23 @@ A filter is a *localized edge* when all of these hold (:class:`GaborFit`):
    (``polarity_balance``: 1 for an odd edge, 0.33 for an even bar with ``n_x = 0.3``, near 0
    for a round blob).
 
-:func:`gabor_calibration` shows the criterion on synthetic filters whose answer is known.
+:func:`~ufldl_helpers.gabor_calibration.gabor_calibration` shows the criterion on synthetic
+filters whose answer is known; :func:`~ufldl_helpers.filter_statistics.filter_statistics`
+measures a trained first layer with it.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, cast, overload
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ufldl_helpers._validation import check_array, check_rng, check_scalar
-from ufldl_helpers.activations import sigmoid
+from ufldl_helpers._validation import check_array, check_scalar
 
-if TYPE_CHECKING:
-    from ufldl_helpers.training import TrainingResult
-
-__all__ = [
-    "FilterStatistics",
-    "GaborCalibration",
-    "GaborFit",
-    "filter_statistics",
-    "fit_gabors",
-    "gabor_calibration",
-    "gabor_patches",
-]
+__all__ = ["GaborFit", "fit_gabors", "gabor_patches"]
 
 _HWHM = math.sqrt(2 * math.log(2))
 """Half width at half maximum of a Gaussian, in units of its sigma."""
@@ -465,172 +455,3 @@ def gabor_patches(patch_size: int, *, sigma_x: ArrayLike, sigma_y: ArrayLike,
     x, y = _grid(p)
     return _model(params, x, y).reshape(-1, p, p)
 
-
-# --------------------------------------------------------------------------- calibration
-
-@dataclass(repr=False)
-class GaborCalibration:
-    """How the localized-edge criterion classifies synthetic filters of known kind.
-
-    Attributes
-    ----------
-    patches : dict kind -> (n, p, p) ndarray
-        ``"Gabor edges"`` (should be counted), ``"full-field gratings"``, ``"noise"`` and
-        ``"blobs"`` (should not).
-    fits : dict kind -> GaborFit
-    """
-
-    patches: dict[str, np.ndarray]
-    fits: dict[str, GaborFit]
-
-    @property
-    def counts(self) -> dict:
-        """kind -> (number counted as localized edges, number of patches)."""
-        return {k: (fit.n_localized_edges, fit.n_filters) for k, fit in self.fits.items()}
-
-    def __repr__(self) -> str:
-        return f"<GaborCalibration: {self}>"
-
-    def __str__(self) -> str:
-        return "; ".join(f"{kind}: {c} of {n} counted" for kind, (c, n) in self.counts.items())
-
-
-def gabor_calibration(patch_size: int = 8, n: int = 20, *, noise: float = 0.2,
-                      rng: np.random.Generator | int | None = None) -> GaborCalibration:
-    """Run :func:`fit_gabors` on synthetic filters whose answer is known.
-
-    - *Gabor edges*: ``n_x`` in [0.3, 0.4], ``sigma_y`` in [1, 0.2 p + 0.5], frequency in
-      [0.12, 0.3] cycles per pixel, any orientation and phase, centre within a pixel of the
-      patch centre: all should be counted.
-    - *full-field gratings*: sinusoids filling the patch, frequency in [0.08, 0.4], any
-      orientation and phase: none should be (no envelope ends inside the patch).
-    - *noise*: white Gaussian noise: none should be (the fit explains little).
-    - *blobs*: round Gaussians, sigma in [1, 2]: none should be (no stripes).
-
-    Gabors, gratings and blobs get white noise of ``noise`` times their standard deviation
-    (0.2: R^2 about 0.96, like a well-trained filter's fit).
-
-    Returns
-    -------
-    GaborCalibration
-    """
-    p = check_scalar(patch_size, "patch_size", low=5, integer=True)
-    n = check_scalar(n, "n", low=1, integer=True)
-    noise = float(check_scalar(noise, "noise", low=0))
-    rng = check_rng(rng)
-    centre = (p - 1) / 2
-    f = rng.uniform(0.12, 0.3, n)
-    gabors = gabor_patches(p, sigma_x=rng.uniform(0.3, 0.4, n) / f,
-                           sigma_y=rng.uniform(1.0, 0.2 * p + 0.5, n), frequency=f,
-                           orientation=rng.uniform(0, np.pi, n),
-                           phase=rng.uniform(-np.pi, np.pi, n),
-                           x0=centre + rng.uniform(-1, 1, n), y0=centre + rng.uniform(-1, 1, n))
-    gratings = gabor_patches(p, sigma_x=1e6, sigma_y=1e6, frequency=rng.uniform(0.08, 0.4, n),
-                             orientation=rng.uniform(0, np.pi, n),
-                             phase=rng.uniform(-np.pi, np.pi, n))
-    sigma = rng.uniform(1.0, 2.0, n)[:, None, None]
-    rows, cols = np.mgrid[:p, :p]
-    blob_x0, blob_y0 = (centre + rng.uniform(-1, 1, (2, n, 1, 1)))
-    blobs = np.exp(-((cols - blob_x0) ** 2 + (rows - blob_y0) ** 2) / (2 * sigma**2))
-    patches = {"Gabor edges": gabors, "full-field gratings": gratings,
-               "noise": rng.standard_normal((n, p, p)), "blobs": blobs}
-    for kind in ("Gabor edges", "full-field gratings", "blobs"):
-        clean = patches[kind]
-        std = clean.std(axis=(1, 2), keepdims=True)
-        patches[kind] = clean + noise * std * rng.standard_normal(clean.shape)
-    return GaborCalibration(patches=patches,
-                            fits={kind: fit_gabors(x) for kind, x in patches.items()})
-
-
-# --------------------------------------------------------------------------- a trained layer
-
-@dataclass(repr=False)
-class FilterStatistics:
-    """Summary of a trained first layer: sparsity achieved and the Gabor fit of each filter.
-
-    Attributes
-    ----------
-    rho_hat : (hidden_size,) ndarray or None
-        Average activation of each hidden unit over the data (None without data).
-    sparsity_param : float or None
-        The target ``rho``.
-    gabor : GaborFit
-        Per-filter fit and the localized-edge verdict.
-    """
-
-    rho_hat: np.ndarray | None
-    sparsity_param: float | None
-    gabor: GaborFit
-
-    @property
-    def n_filters(self) -> int:
-        return self.gabor.n_filters
-
-    @property
-    def n_localized_edges(self) -> int:
-        return self.gabor.n_localized_edges
-
-    def __repr__(self) -> str:
-        return f"<FilterStatistics: {self.n_localized_edges} of {self.n_filters} localized edges>"
-
-    def __str__(self) -> str:
-        lines = []
-        if self.rho_hat is not None:
-            target = "" if self.sparsity_param is None else f" (target {self.sparsity_param:g})"
-            lines.append(f"rho_hat: mean {self.rho_hat.mean():.4f}{target}, "
-                         f"std {self.rho_hat.std():.4f}, "
-                         f"range [{self.rho_hat.min():.4f}, {self.rho_hat.max():.4f}]")
-        lines.append(str(self.gabor))
-        return "\n".join(lines)
-
-
-def filter_statistics(W1: ArrayLike | TrainingResult, data: ArrayLike | None = None, *,
-                      b1: ArrayLike | None = None, sparsity_param: float | None = None,
-                      **thresholds: float) -> FilterStatistics:
-    """Measure a trained first layer: rho_hat against its target, and a Gabor fit per filter.
-
-    Parameters
-    ----------
-    W1 : (hidden_size, visible_size) ndarray or TrainingResult
-        ``visible_size`` must be a square number (each filter is a square patch). Given a
-        :class:`~ufldl_helpers.training.TrainingResult` (anything with ``W1``, ``b1`` and
-        ``hyperparameters``), ``b1`` and ``sparsity_param`` are taken from it.
-    data : (visible_size, m) ndarray, optional
-        Examples over which ``rho_hat`` is averaged (needs ``b1``).
-    b1 : (hidden_size,) ndarray, optional
-    sparsity_param : float, optional
-        The target, shown next to ``rho_hat``.
-    **thresholds
-        ``r2_min``, ``nx_max``, ``balance_min`` of :func:`fit_gabors`.
-
-    Returns
-    -------
-    FilterStatistics
-    """
-    if hasattr(W1, "W1") and hasattr(W1, "hyperparameters"):
-        result = cast("TrainingResult", W1)  # or anything with W1, b1 and hyperparameters
-        W1, b1 = result.W1, result.b1
-        if sparsity_param is None:
-            sparsity_param = result.hyperparameters["sparsity_param"]
-    W1 = check_array(W1, "W1", ndim=2)
-    h, v = W1.shape
-    p = math.isqrt(v)
-    if p * p != v:
-        raise ValueError(f"W1 must have a square number of columns (each filter a p x p patch), "
-                         f"got shape {W1.shape}")
-    if sparsity_param is not None:
-        sparsity_param = float(check_scalar(sparsity_param, "sparsity_param", low=0, high=1,
-                                            low_inclusive=False, high_inclusive=False))
-    rho_hat = None
-    if data is not None:
-        if b1 is None:
-            raise ValueError("b1 is needed with data to compute rho_hat (or pass the "
-                             "TrainingResult)")
-        b1 = check_array(b1, "b1", shape=(h,))
-        data = check_array(data, "data", ndim=2)
-        if data.shape[0] != v or data.shape[1] == 0:
-            raise ValueError(f"data must be (visible_size = {v}, m >= 1), one example per "
-                             f"column; got shape {data.shape}")
-        rho_hat = sigmoid(W1 @ data + b1[:, None]).mean(axis=1)
-    return FilterStatistics(rho_hat=rho_hat, sparsity_param=sparsity_param,
-                            gabor=fit_gabors(W1, **thresholds))

@@ -9,9 +9,9 @@ images, at a patch size, bounds what one can expect of the images.
 :func:`fast_ica` is symmetric FastICA with the ``log cosh`` contrast (Hyvarinen 1999, "Fast and
 robust fixed-point algorithms for independent component analysis", IEEE Trans Neural Netw
 10:626-634; Hyvarinen, Hurri & Hoyer 2009, *Natural Image Statistics*, ch. 7-8): PCA whitening
-to ``n_components`` dimensions, then the fixed-point update
-``W <- E[g(W z) z^T] - diag(E[g'(W z)]) W`` with ``g = tanh``, each step followed by symmetric
-orthogonalization ``W <- (W W^T)^(-1/2) W``.
+to ``n_components`` dimensions (:func:`ufldl_helpers.whitening.principal_components`), then
+the fixed-point update ``W <- E[g(W z) z^T] - diag(E[g'(W z)]) W`` with ``g = tanh``, each step
+followed by symmetric orthogonalization ``W <- (W W^T)^(-1/2) W``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ufldl_helpers._validation import check_array, check_rng, check_scalar
+from ufldl_helpers.whitening import principal_components
 
 __all__ = ["IcaResult", "fast_ica"]
 
@@ -88,9 +89,8 @@ def fast_ica(patches: np.ndarray, n_components: int, *,
     if m <= n_components:
         raise ValueError(f"patches must hold more patches (columns) than n_components = "
                          f"{n_components}; got shape {patches.shape}")
-    centred = patches.astype(np.float64) - patches.mean(axis=1, keepdims=True)
-    s, U = np.linalg.eigh(centred @ centred.T / m)
-    s, U = s[::-1][:n_components], U[:, ::-1][:, :n_components]
+    centred, s, U = principal_components(patches)
+    s, U = s[:n_components], U[:, :n_components]
     if s.min() <= s.max() * 1e-12:
         raise ValueError(f"patches have fewer than n_components = {n_components} directions of "
                          f"nonzero variance: lower n_components")

@@ -27,6 +27,7 @@ from ufldl_helpers.sparse_autoencoder import (
     _kl_grad,
     layout,
 )
+from ufldl_helpers.whitening import principal_components
 
 __all__ = ["sparse_autoencoder_linear_cost", "zca_whitening_matrix"]
 
@@ -35,7 +36,8 @@ def zca_whitening_matrix(patches: np.ndarray, epsilon: float) -> np.ndarray:
     """UFLDL's ZCA whitening matrix ``U diag(1 / sqrt(s + epsilon)) U^T`` of centred patches.
 
     ``s, U`` are the eigenvalues and eigenvectors of the covariance ``x x^T / m`` of the
-    patches after each pixel's mean over the patches is removed (UFLDL's exercise). Apply it as
+    patches after each pixel's mean over the patches is removed (UFLDL's exercise;
+    :func:`ufldl_helpers.whitening.principal_components`). Apply it as
     ``Z = zca @ (patches - patches.mean(axis=1, keepdims=True))``. ``epsilon`` regularizes:
     directions of variance far below ``epsilon`` (often noise) are not amplified.
 
@@ -54,13 +56,7 @@ def zca_whitening_matrix(patches: np.ndarray, epsilon: float) -> np.ndarray:
     """
     patches = check_array(patches, "patches", ndim=2)
     epsilon = float(check_scalar(epsilon, "epsilon", low=0))
-    m = patches.shape[1]
-    if m < 2:
-        raise ValueError(f"patches must hold at least 2 patches (columns); got shape "
-                         f"{patches.shape}")
-    centred = patches - patches.mean(axis=1, keepdims=True)
-    s, U = np.linalg.eigh(centred @ centred.T / m)
-    s = np.maximum(s, 0.0)  # round-off can leave tiny negative eigenvalues
+    _, s, U = principal_components(patches)
     # relative: round-off leaves a singular covariance a tiny positive eigenvalue
     if epsilon == 0 and s.min() <= 1e-12 * s.max():
         raise ValueError("the covariance of patches is singular: pass epsilon > 0")

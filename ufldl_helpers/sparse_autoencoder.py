@@ -1,7 +1,7 @@
 """The UFLDL sparse autoencoder: its cost and gradient (a fast kernel), initialization, encoding.
 
 Training lives in :mod:`ufldl_helpers.training`, the measures of learned filters in
-:mod:`ufldl_helpers.filters`.
+:mod:`ufldl_helpers.filters` and :mod:`ufldl_helpers.filter_statistics`.
 
 Notation (UFLDL's, and the variable names used here)::
 

@@ -2,7 +2,8 @@
 measurement, line-search failures explained, and hyperparameter sweeps.
 
 The cost itself is :func:`ufldl_helpers.sparse_autoencoder.objective`; the measures of the
-learned filters are in :mod:`ufldl_helpers.filters`.
+learned filters are in :mod:`ufldl_helpers.filters` and
+:mod:`ufldl_helpers.filter_statistics`.
 """
 
 from __future__ import annotations

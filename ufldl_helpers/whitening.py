@@ -5,11 +5,17 @@ spectrum by ``f`` flattens it ("whitens" it), and the factor ``exp(-(f/f0)^4)`` 
 highest frequencies, where the image is mostly noise and aliasing. With ``f0 = 0.4 N`` this is the
 filter of sparsenet's ``make-your-own-images`` recipe; the result is scaled so that the mean
 per-image variance is 0.1, as there.
+
+Whitening patches instead (UFLDL's PCA and ZCA whitening) starts from their principal
+components, :func:`principal_components`: the eigendecomposition of the patches' covariance.
+:func:`ufldl_helpers.linear_decoder.zca_whitening_matrix` and :func:`ufldl_helpers.ica.fast_ica`
+build on it.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ufldl_helpers._validation import check_array, check_scalar
 
@@ -99,3 +105,42 @@ def radial_power_spectrum(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     counts = np.bincount(ring.ravel())
     frequency = np.arange(1, n // 2)
     return frequency.astype(np.float64), sums[frequency] / counts[frequency]
+
+
+def principal_components(patches: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre patches and eigendecompose their covariance: the first step of PCA and ZCA whitening.
+
+    Each pixel's mean over the patches is removed, and the covariance
+    ``centred @ centred.T / m`` is decomposed as ``U diag(s) U^T`` (UFLDL's PCA exercise
+    computes the same ``U`` with ``svd(sigma)``).
+
+    Parameters
+    ----------
+    patches : (n_pixels, m) float array
+        One patch per column, ``m >= 2``. Computed in float64 whatever the input's precision.
+
+    Returns
+    -------
+    centred : (n_pixels, m) float64 ndarray
+        The patches minus each pixel's mean over the patches.
+    s : (n_pixels,) float64 ndarray
+        Variances along the principal directions (the covariance's eigenvalues), largest first;
+        the tiny negative values round-off can leave are set to 0.
+    U : (n_pixels, n_pixels) float64 ndarray
+        Orthonormal principal directions as columns, ``U[:, k]`` with variance ``s[k]``.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 3.0, 1.0, 3.0], [2.0, 2.0, 2.0, 2.0]])
+    >>> centred, s, U = principal_components(x)
+    >>> s.tolist(), np.abs(U[:, 0]).tolist()
+    ([1.0, 0.0], [1.0, 0.0])
+    """
+    patches = check_array(patches, "patches", ndim=2).astype(np.float64, copy=False)
+    m = patches.shape[1]
+    if m < 2:
+        raise ValueError(f"patches must hold at least 2 patches (columns); got shape "
+                         f"{patches.shape}")
+    centred = patches - patches.mean(axis=1, keepdims=True)
+    s, U = np.linalg.eigh(centred @ centred.T / m)
+    return centred, np.maximum(s[::-1], 0.0), U[:, ::-1]

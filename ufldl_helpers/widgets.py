@@ -74,7 +74,7 @@ def filter_explorer(sweep: dict[str, dict[float, TrainingResult]], *, name: str 
                     value: float | None = None) -> Any | Figure:
     """Buttons for a hyperparameter and a slider over its values, showing the learned filters.
 
-    Each view is :func:`ufldl_helpers.display.plot_filters` of a run that
+    Each view is :func:`ufldl_helpers.display_filters.plot_filters` of a run that
     :func:`ufldl_helpers.training.hyperparameter_sweep` already trained, so moving
     the slider is instant.
 
@@ -89,7 +89,7 @@ def filter_explorer(sweep: dict[str, dict[float, TrainingResult]], *, name: str 
     ipywidgets.VBox, or matplotlib.figure.Figure
         The widget; without ipywidgets, the static figure of the initial choice.
     """
-    from ufldl_helpers.display import plot_filters
+    from ufldl_helpers.display_filters import plot_filters
 
     name = next(iter(sweep)) if name is None else name
     if name not in sweep:
