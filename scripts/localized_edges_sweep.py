@@ -49,13 +49,14 @@ from ufldl_helpers.training import train_sparse_autoencoder
 from ufldl_helpers.whitening import radial_power_spectrum, whiten_images
 
 UFLDL = {k: UFLDL_DEFAULTS[k] for k in ("lambda_", "sparsity_param", "beta", "max_iter")}
-DEAD_LEAVES = [(3.0, 128.0, 0.7), (3.0, 128.0, 0.0), (1.0, 128.0, 0.0), (1.0, 8.0, 0.0)]
+DEAD_LEAVES = [(3.0, 128.0, 0.7), (3.0, 128.0, 0.0), (2.0, 128.0, 0.0), (1.0, 128.0, 0.0),
+               (1.0, 8.0, 0.0)]
 """(r_min, r_max, blur) of the dead-leaves images, in pixels. The first was chosen before any
 training: r_min so that edges are about as dense per 8x8 patch as in the photographs (see
 :func:`edge_density`), r_max a quarter of the image, a blur of 0.7 px for a camera's point
-spread. That blur removes more of the high frequencies than the photographs lack (see
-:func:`print_dead_leaves_statistics`); the others are variants: sharp, smaller discs, and no
-disc larger than the patch."""
+spread. That blur leaves the whitened images less power at 1/4 and 1/3 cycle/pixel than the
+photographs have (see :func:`print_dead_leaves_statistics`). The others are variants chosen
+after seeing the first rows: sharp, smaller discs, and no disc larger than the patch."""
 LINEAR_DECODER = {"lambda_": 3e-3, "sparsity_param": 0.035, "beta": 5.0, "max_iter": 400}
 """UFLDL's Linear Decoders exercise (``sparseAutoencoderLinear``)."""
 
