@@ -15,8 +15,9 @@ defaults), the localized edges among the filters learned from the bundled natura
 
 The rows marked "dead leaves" replace the photographs with ten 512x512 dead-leaves images
 (``ufldl_helpers.dead_leaves``: occluding discs, radii ~ r^-3, Lee, Mumford & Huang 2001),
-whitened like the photographs; their disc sizes are chosen so that edges are about as dense per
-8x8 patch as in the photographs, by the measure :func:`edge_density` prints.
+whitened like the photographs. The first setting's disc sizes were chosen so that edges are
+about as dense per 8x8 patch as in the photographs, by the measure :func:`edge_density`; the
+others are variants (:data:`DEAD_LEAVES`).
 
 First it prints the diagnosis: the whitened images' power spectrum across the band an 8x8 patch
 sees, and the shape of UFLDL's 25 filters. Everything is seeded (``rng=seed`` for patches and
@@ -25,7 +26,8 @@ initialization) and float64; run with one BLAS thread, from the repository root:
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python scripts/localized_edges_sweep.py [--only TEXT]
 
 About 15-20 minutes on one core (``--only TEXT`` runs the rows whose name holds TEXT,
-``--only diagnosis`` the diagnosis alone).
+``--only diagnosis`` the diagnosis alone, ``--only "dead leaves"`` the dead-leaves images'
+statistics and rows, about 4 minutes).
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ def dead_leaves_images(r_min: float, r_max: float, blur: float) -> np.ndarray:
 
 
 def dead_leaves_name(r_min: float, r_max: float, blur: float) -> str:
+    """How the table names a dead-leaves setting."""
     return f"dead leaves r {r_min:g}-{r_max:g} px, " + (f"blur {blur:g} px" if blur else "sharp")
 
 

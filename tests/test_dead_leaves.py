@@ -35,7 +35,7 @@ def test_same_seed_same_images_other_seed_other_images():
 
 
 @pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("r_min, r_max", [(0.3, 0.3), (1.0, 40.0), (5.0, 5.0), (30.0, 200.0)])
+@pytest.mark.parametrize("r_min, r_max", [(0.5, 0.5), (1.0, 40.0), (5.0, 5.0), (30.0, 200.0)])
 def test_every_pixel_is_painted_with_a_level_in_0_1(seed, r_min, r_max):
     image = dead_leaves(37, r_min=r_min, r_max=r_max, rng=seed)
     assert image.shape == (37, 37) and image.dtype == np.float64
@@ -92,6 +92,7 @@ def test_one_image_or_a_stack():
         ({"size": 8.0}, TypeError, "size"),
         ({"r_min": 0.0}, ValueError, "r_min"),
         ({"r_min": -1.0}, ValueError, "r_min"),
+        ({"r_min": 0.3}, ValueError, "r_min must be >= 0.5"),
         ({"r_min": np.nan}, ValueError, "r_min"),
         ({"r_max": np.inf}, ValueError, "r_max"),
         ({"r_max": 0.5}, ValueError, "r_max must be >= r_min"),

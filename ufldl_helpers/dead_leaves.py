@@ -24,6 +24,10 @@ from ufldl_helpers._validation import check_rng, check_scalar
 _BATCH_COVER = 3.0
 """Discs drawn per batch, as expected disc area over the widened image area: one batch leaves
 about ``exp(-3)`` (5%) of the pixels unpainted, each further one 5% of those."""
+_MAX_BATCH = 1 << 18
+"""At most this many discs per batch, to bound memory (more batches follow if needed)."""
+R_MIN_LOW = 0.5
+"""Smallest allowed ``r_min`` in pixels: a smaller disc often covers no pixel centre at all."""
 
 
 def disc_radii(
@@ -36,7 +40,7 @@ def disc_radii(
     n : int
         How many radii.
     r_min, r_max : float
-        Smallest and largest radius in pixels, ``0 < r_min <= r_max``.
+        Smallest and largest radius in pixels, ``R_MIN_LOW <= r_min <= r_max``.
     rng : numpy.random.Generator, int or None
         Source of randomness (``None``: the package's fixed seed).
 
@@ -70,8 +74,9 @@ def dead_leaves(
     size : int
         Image side in pixels.
     r_min, r_max : float
-        Smallest and largest disc radius in pixels, ``0 < r_min <= r_max``. A pixel (centre at
-        integer coordinates) is inside a disc if its distance to the disc's centre is ``<= r``.
+        Smallest and largest disc radius in pixels, ``R_MIN_LOW <= r_min <= r_max`` (0.5 px).
+        A pixel (centre at integer coordinates) is inside a disc if its distance to the disc's
+        centre is ``<= r``. The time grows about as ``(size + 2 r_max)^2 / r_min^2``.
     n_images : int or None
         ``None``: one image; an integer: a stack of that many, independent.
     blur : float
@@ -108,8 +113,8 @@ def dead_leaves(
 
 
 def _check_radii(r_min: float, r_max: float) -> tuple[float, float]:
-    r_min = check_scalar(r_min, "r_min", low=0, low_inclusive=False)
-    r_max = check_scalar(r_max, "r_max", low=0, low_inclusive=False)
+    r_min = check_scalar(r_min, "r_min", low=R_MIN_LOW)
+    r_max = check_scalar(r_max, "r_max", low=R_MIN_LOW)
     if r_max < r_min:
         raise ValueError(f"r_max must be >= r_min ({r_min}), got {r_max}")
     return float(r_min), float(r_max)
@@ -123,7 +128,7 @@ def _one_image(size: int, r_min: float, r_max: float, rng: np.random.Generator) 
     # E[pi r^2] for p(r) ~ r^-3 on [r_min, r_max]
     mean_area = (2 * math.pi * math.log(r_max / r_min) / (r_min**-2.0 - r_max**-2.0)
                  if r_max > r_min else math.pi * r_min**2)
-    batch = math.ceil(_BATCH_COVER * side**2 / mean_area)
+    batch = min(math.ceil(_BATCH_COVER * side**2 / mean_area), _MAX_BATCH)
     while unpainted.any():
         r = disc_radii(batch, r_min=r_min, r_max=r_max, rng=rng)
         cx, cy = rng.uniform(-r_max, size - 1 + r_max, (2, batch))
