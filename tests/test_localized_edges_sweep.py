@@ -41,3 +41,16 @@ def test_rows_are_named_once_and_seeded():
     names = [name for name, _, _ in rows]
     assert len(set(names)) == len(names)
     assert all(len(seeds) >= 3 or name.startswith("ICA 16x16") for name, seeds, _ in rows)
+
+
+def test_edge_density_counts_steep_pixels_whatever_the_contrast():
+    sweep = _sweep()
+    step = np.zeros((64, 64, 1))
+    step[:, 32:] = 1.0
+    density = sweep.edge_density(step)
+    assert density == sweep.edge_density(5.0 * step + 2.0)
+    # one vertical edge across a 64-pixel-wide image: a few pixels of every row are steep
+    counts = [float(d) for d in density.split(", ")]
+    assert 64 * 2 / 64 <= counts[-1] <= counts[0] <= 64 * 8 / 64
+    flat = np.random.default_rng(0).standard_normal((64, 64, 1)) * 1e-3 + step
+    assert sweep.edge_density(flat) == density
