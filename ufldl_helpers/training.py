@@ -201,11 +201,11 @@ class FastestBlasThreads:
 
     On a quiet machine two threads win on MNIST-size GEMMs; when other processes hold the cores,
     a thread that waits for one loses far more than it gains (``benchmarks/README.md``: 2 cores,
-    784-196, m = 10000, float64, two CPU-bound processes beside: 1436 ms with 2 threads, 629 ms
+    784-196, m = 10000, float64, two CPU-bound processes beside: 1436 ms with 2 threads, 614 ms
     with 1). The load changes while a run goes on, so the other candidates are timed again now
     and then; the median of each one's last three times decides. A probe that loses doubles the
     wait before the next one (up to ``max_interval`` calls), so a losing candidate, which on a
-    busy machine can be 30x slower, costs a handful of calls per run. The thread count changes
+    busy machine can be 20x slower, costs a handful of calls per run. The thread count changes
     the last bits of OpenBLAS's GEMMs, so the results of a long optimization then depend on the
     load at the last-bit level (like another CPU's); fix the count for bit-for-bit repeats.
 
@@ -292,7 +292,8 @@ class FastestBlasThreads:
 
 _SMALL_GEMM_FLOPS = 2e9
 """Below this many GEMM flops per evaluation (UFLDL's 64-25 x 10000: 1.6e8), elementwise work
-dominates: a second BLAS thread gains little and, on a busy machine, costs up to 30x."""
+dominates: a second BLAS thread gains little and, on a busy machine, costs about 20x
+(``benchmarks/README.md``)."""
 
 
 def with_blas_threads(fun: Objective, blas_threads: int | None = None) -> FastestBlasThreads:
@@ -300,7 +301,7 @@ def with_blas_threads(fun: Objective, blas_threads: int | None = None) -> Fastes
     thread policy for numpy's BLAS.
 
     ``blas_threads`` if given; else 1 when the evaluation's GEMMs are small (the UFLDL exercise:
-    elementwise work dominates, so a second thread gains little and costs up to 30x on a busy
+    elementwise work dominates, so a second thread gains little and costs about 20x on a busy
     machine); else :class:`FastestBlasThreads` between 1 and numpy's setting. The last bits of
     a GEMM depend on the thread count, so pass ``blas_threads`` for runs that repeat bit for bit
     at large sizes; small problems always do.
