@@ -108,7 +108,7 @@ def dead_leaves_name(r_min: float, r_max: float, blur: float) -> str:
     return f"dead leaves r {r_min:g}-{r_max:g} px, " + (f"blur {blur:g} px" if blur else "sharp")
 
 
-def edge_density(raw: np.ndarray, thresholds=(0.1, 0.2, 0.4)) -> str:
+def edge_density(raw: np.ndarray, thresholds: tuple[float, ...] = (0.1, 0.2, 0.4)) -> str:
     """Pixels per 8x8 patch (64 times the fraction of pixels) where the image's gradient
     (Gaussian derivative, sigma 1 px) exceeds each threshold, in units of the image's standard
     deviation per pixel: an edge density that does not depend on the images' contrast."""

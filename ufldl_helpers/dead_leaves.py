@@ -21,6 +21,8 @@ import scipy.ndimage
 
 from ufldl_helpers._validation import check_rng, check_scalar
 
+__all__ = ["R_MIN_LOW", "dead_leaves", "disc_radii"]
+
 _BATCH_COVER = 3.0
 """Discs drawn per batch, as expected disc area over the widened image area: one batch leaves
 about ``exp(-3)`` (5%) of the pixels unpainted, each further one 5% of those."""
