@@ -25,7 +25,9 @@ nbclient = pytest.importorskip("nbclient")
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "notebooks" / "assignments"
-if not (COURSE / "source").is_dir():  # the sdist leaves the solutions out
+if not (COURSE / "source").is_dir():
+    if (ROOT / ".git").exists():  # a checkout must have them; only the sdist leaves them out
+        raise FileNotFoundError(f"{COURSE / 'source'} is missing from the repository checkout")
     pytest.skip("the assignments' sources are in the repository checkout only",
                 allow_module_level=True)
 ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())

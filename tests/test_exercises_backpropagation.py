@@ -93,6 +93,33 @@ def test_a_wrong_delta_no_slip_explains_is_never_given_a_slips_name(seed):
         assert slip_words not in feedback.message
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_a_near_miss_of_a_slip_is_not_named(seed):
+    """1e-3 away from a slip's value is another mistake: the generic message, no slip's name."""
+    theta, X, Y = ex.backprop_problem(SIZES, m=3, rng=seed)
+    P = mlp_layout(SIZES).roll(theta)
+    a3 = sigmoid(P["W2"] @ tanh(P["W1"] @ X + P["b1"][:, None]) + P["b2"][:, None])
+    d3, _ = _deltas(theta, X, Y)
+    noise = np.random.default_rng(seed).normal(size=d3.shape)
+    for delta3 in ((a3 - Y) * (1 + 1e-3 * noise), d3 / 3 * (1 + 1e-3 * noise)):
+        feedback = ex.check_deltas(delta3, _deltas(theta, X, Y)[1], theta, SIZES, X, Y)
+        assert feedback.status == NOT_YET
+        assert not any(w in feedback.message for w in ("divided by m", "with respect to a3"))
+    back = P["W2"].T @ d3
+    wobble = np.random.default_rng(seed + 100).normal(size=back.shape)
+    feedback = ex.check_deltas(d3, back * (1 + 1e-3 * wobble), theta, SIZES, X, Y)
+    assert feedback.status == NOT_YET and "lacks the factor" not in feedback.message
+
+
+def test_a_near_miss_of_a_gradient_slip_is_not_named():
+    def near_no_decay(*args):
+        W1grad, b1grad, W2grad, b2grad = _backprop(*args, slip="no decay")
+        return W1grad * (1 + 1e-3), b1grad, W2grad, b2grad  # W1grad is checked first
+
+    feedback = ex.check_backprop(near_no_decay)
+    assert feedback.status == NOT_YET and "weight-decay" not in feedback.message
+
+
 def _backprop(W1, b1, W2, b2, X, Y, lambda_, slip=None):
     m = X.shape[1]
     z2 = W1 @ X + b1[:, None]
