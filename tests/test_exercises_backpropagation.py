@@ -25,6 +25,12 @@ def test_duplicate_effect_is_measured_not_stored():
         assert ex.duplicate_effect(theta, SIZES, X, Y, lambda_) == "unchanged"
 
 
+def _output(theta, X):
+    """(blocks of theta, a3) of the tanh-hidden, sigmoid-output network."""
+    P = mlp_layout(SIZES).roll(theta)
+    return P, sigmoid(P["W2"] @ tanh(P["W1"] @ X + P["b1"][:, None]) + P["b2"][:, None])
+
+
 def _deltas(theta, X, Y, *, hidden_grad=tanh_grad, at_a=False, over_m=False):
     P = mlp_layout(SIZES).roll(theta)
     z2 = P["W1"] @ X + P["b1"][:, None]
@@ -68,9 +74,7 @@ def test_delta_slips_are_named():
 
 def test_delta3_slips_and_a_missing_factor_are_named():
     theta, X, Y = ex.backprop_problem(SIZES, m=3, rng=1)
-    P = mlp_layout(SIZES).roll(theta)
-    z2 = P["W1"] @ X + P["b1"][:, None]
-    a3 = sigmoid(P["W2"] @ tanh(z2) + P["b2"][:, None])
+    P, a3 = _output(theta, X)
     d3, _ = _deltas(theta, X, Y)
     cases = [((a3 - Y), "with respect to a3"), ((a3 - Y) * sigmoid_grad(a3), "not the output a3")]
     for delta3, words in cases:
@@ -97,8 +101,7 @@ def test_a_wrong_delta_no_slip_explains_is_never_given_a_slips_name(seed):
 def test_a_near_miss_of_a_slip_is_not_named(seed):
     """1e-3 away from a slip's value is another mistake: the generic message, no slip's name."""
     theta, X, Y = ex.backprop_problem(SIZES, m=3, rng=seed)
-    P = mlp_layout(SIZES).roll(theta)
-    a3 = sigmoid(P["W2"] @ tanh(P["W1"] @ X + P["b1"][:, None]) + P["b2"][:, None])
+    P, a3 = _output(theta, X)
     d3, _ = _deltas(theta, X, Y)
     noise = np.random.default_rng(seed).normal(size=d3.shape)
     for delta3 in ((a3 - Y) * (1 + 1e-3 * noise), d3 / 3 * (1 + 1e-3 * noise)):

@@ -94,7 +94,8 @@ def fast_ica(patches: np.ndarray, n_components: int, *,
     if s.min() <= s.max() * 1e-12:
         raise ValueError(f"patches have fewer than n_components = {n_components} directions of "
                          f"nonzero variance: lower n_components")
-    z = (U / np.sqrt(s)).T @ centred
+    whitening = (U / np.sqrt(s)).T
+    z = whitening @ centred
     W = _symmetric_orthogonalization(rng.standard_normal((n_components, n_components)))
     converged, n_iter = False, 0
     while not converged and n_iter < max_iter:
@@ -102,7 +103,7 @@ def fast_ica(patches: np.ndarray, n_components: int, *,
         W_new = _symmetric_orthogonalization(g @ z.T / m - (1 - g**2).mean(axis=1)[:, None] * W)
         converged = bool(np.max(np.abs(np.abs(np.sum(W_new * W, axis=1)) - 1)) < tol)
         W, n_iter = W_new, n_iter + 1
-    return IcaResult(filters=W @ (U / np.sqrt(s)).T, basis=(U * np.sqrt(s)) @ W.T,
+    return IcaResult(filters=W @ whitening, basis=(U * np.sqrt(s)) @ W.T,
                      n_iter=n_iter, converged=converged)
 
 
